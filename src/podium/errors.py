@@ -1,0 +1,17 @@
+"""The error type every user-caused failure in podium raises.
+
+A ``PodiumError`` carries a one-line message that names the file, field or sample at fault and what was
+expected; the CLI prints it without a traceback.
+"""
+
+
+class PodiumError(Exception):
+    """A failure the user can fix: bad input, a missing file, an impossible setting."""
+
+
+class ConfigError(PodiumError):
+    """A settings file (mlperf.conf, user.conf, audit.config) or setting value is malformed."""
+
+
+class CompletionTimeoutError(PodiumError):
+    """The system under test stopped completing samples for longer than the completion timeout."""

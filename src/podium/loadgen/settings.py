@@ -1,0 +1,124 @@
+"""``TestSettings``: every v2.1 LoadGen setting with its official name, default and unit (spec loadgen.md §3.1).
+
+Times are integer nanoseconds where the official field is ``*_ns`` and milliseconds where it is ``*_ms``;
+percentiles are fractions (0.90), exactly as the official ``mlperf::TestSettings`` holds them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+
+
+class Scenario(str, enum.Enum):
+    """The four MLPerf scenarios; the value is the official spelling used in logs."""
+
+    SingleStream = "SingleStream"
+    MultiStream = "MultiStream"
+    Server = "Server"
+    Offline = "Offline"
+
+    @classmethod
+    def parse(cls, text: str) -> "Scenario":
+        key = text.replace(" ", "").replace("-", "").replace("_", "").lower()
+        for s in cls:
+            if s.value.lower() == key:
+                return s
+        raise ValueError(f"unknown scenario {text!r}: expected one of SingleStream, MultiStream, Server, Offline")
+
+
+class TestMode(str, enum.Enum):
+    """LoadGen test modes; the integer codes are those of ``mode`` in mlperf.conf/audit.config."""
+
+    SubmissionRun = "SubmissionRun"
+    AccuracyOnly = "AccuracyOnly"
+    PerformanceOnly = "PerformanceOnly"
+    FindPeakPerformance = "FindPeakPerformance"
+
+    @property
+    def code(self) -> int:
+        return _MODE_CODES[self]
+
+    @classmethod
+    def from_code(cls, code: int) -> "TestMode":
+        for mode, c in _MODE_CODES.items():
+            if c == code:
+                return mode
+        raise ValueError(f"unknown test mode code {code}: expected 0 (SubmissionRun), 1 (AccuracyOnly), "
+                         "2 (PerformanceOnly) or 3 (FindPeakPerformance)")
+
+
+_MODE_CODES = {
+    TestMode.SubmissionRun: 0,
+    TestMode.AccuracyOnly: 1,
+    TestMode.PerformanceOnly: 2,
+    TestMode.FindPeakPerformance: 3,
+}
+
+
+@dataclass
+class TestSettings:
+    """All user-settable LoadGen settings of round v2.1, with the official defaults."""
+
+    scenario: Scenario = Scenario.SingleStream
+    mode: TestMode = TestMode.PerformanceOnly
+    single_stream_expected_latency_ns: float = 1_000_000
+    single_stream_target_latency_percentile: float = 0.90
+    multi_stream_expected_latency_ns: float = 8_000_000
+    multi_stream_target_latency_percentile: float = 0.99
+    multi_stream_samples_per_query: int = 8
+    server_target_qps: float = 1.0
+    server_target_latency_ns: int = 100_000_000
+    server_target_latency_percentile: float = 0.99
+    server_coalesce_queries: bool = False
+    server_find_peak_qps_decimals_of_precision: int = 1
+    server_find_peak_qps_boundary_step_size: float = 1.0
+    server_max_async_queries: int = 0
+    server_num_issue_query_threads: int = 0
+    offline_expected_qps: float = 1.0
+    sample_concatenate_permutation: bool = False
+    min_duration_ms: int = 10_000
+    max_duration_ms: int = 0
+    min_query_count: int = 100
+    max_query_count: int = 0
+    qsl_rng_seed: int = 0
+    sample_index_rng_seed: int = 0
+    schedule_rng_seed: int = 0
+    accuracy_log_rng_seed: int = 0
+    accuracy_log_probability: float = 0.0
+    accuracy_log_sampling_target: int = 0
+    print_timestamps: bool = False
+    performance_issue_unique: bool = False
+    performance_issue_same: bool = False
+    performance_issue_same_index: int = 0
+    performance_sample_count_override: int = 0
+
+    def copy(self, **changes: object) -> "TestSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class LogSettings:
+    """Where and how the log files are written (official ``LogOutputSettings`` + ``enable_trace``)."""
+
+    outdir: str = "."
+    prefix: str = "mlperf_log_"
+    suffix: str = ""
+    prefix_with_datetime: bool = False
+    copy_detail_to_stdout: bool = False
+    copy_summary_to_stdout: bool = False
+    enable_trace: bool = False  # podium: off by default (the official default ON costs hundreds of MB/s)
+
+
+@dataclass
+class RunOptions:
+    """Podium-only knobs of a run that the official LoadGen does not have."""
+
+    #: End the run INVALID when no sample has completed for this long while samples are outstanding.
+    completion_timeout_s: float = 300.0
+    #: Issuer sleeps until this long before a Server deadline, then yields in a short spin.
+    spin_margin_ns: int = 200_000
+    #: Extra labels copied into podium_result.json (e.g. "short run", "random weights").
+    labels: list[str] = field(default_factory=list)
