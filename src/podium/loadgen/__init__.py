@@ -4,6 +4,7 @@ Public entry point: ``start_test(sut, qsl, settings, log_settings, options)``. T
 models: a SUT is any object with ``bind``/``issue_queries``/``flush_queries`` (see ``types``).
 """
 
+from podium.loadgen.run import TestResult, abort_test, start_test
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import (
     BaseSUT,
@@ -25,5 +26,8 @@ __all__ = [
     "SimpleQSL",
     "SystemUnderTest",
     "TestMode",
+    "TestResult",
     "TestSettings",
+    "abort_test",
+    "start_test",
 ]

@@ -31,6 +31,8 @@ class Scenario(str, enum.Enum):
 class TestMode(str, enum.Enum):
     """LoadGen test modes; the integer codes are those of ``mode`` in mlperf.conf/audit.config."""
 
+    __test__ = False  # not a pytest test class
+
     SubmissionRun = "SubmissionRun"
     AccuracyOnly = "AccuracyOnly"
     PerformanceOnly = "PerformanceOnly"
@@ -60,6 +62,8 @@ _MODE_CODES = {
 @dataclass
 class TestSettings:
     """All user-settable LoadGen settings of round v2.1, with the official defaults."""
+
+    __test__ = False  # not a pytest test class
 
     scenario: Scenario = Scenario.SingleStream
     mode: TestMode = TestMode.PerformanceOnly

@@ -1,0 +1,112 @@
+"""What a benchmark declares: names, scenarios, data set (QSL), pre/post-processing, accuracy and model.
+
+One module per benchmark subclasses ``Benchmark`` and registers an instance (see ``registry``). Benchmarks
+know nothing of scheduling: the LoadGen engine drives the QSL, the harness calls ``postprocess`` on backend
+outputs, and the accuracy scorer reads the accuracy log the engine wrote.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from podium.benchmarks.accuracy import AccuracyResult
+from podium.benchmarks.qsl import ArrayQSL
+from podium.errors import PodiumError
+
+ALL_SCENARIOS: tuple[str, ...] = ("SingleStream", "MultiStream", "Server", "Offline")
+
+
+class Benchmark(abc.ABC):
+    """One inference task, described the way the MLPerf submission rules and mlperf.conf name it.
+
+    Class attributes a subclass sets:
+      ``name``: the submission-style benchmark name ("resnet", "bert-99", "digits").
+      ``conf_model``: the model name used for mlperf.conf/user.conf look-ups ("resnet50", "bert").
+      ``description``, ``scenarios`` (official spellings), ``performance_sample_count``.
+      ``accuracy_metric``: the metric name in ``accuracy.txt`` ("accuracy", "F1", "mAP", …).
+      ``random_weights``: True when the default model carries random weights (results are timing only).
+      ``needs_model_path`` / ``needs_data_dir``: the user must pass ``--model-path`` / ``--data-dir``.
+    """
+
+    name: str = ""
+    conf_model: str = ""
+    description: str = ""
+    scenarios: tuple[str, ...] = ALL_SCENARIOS
+    performance_sample_count: int = 0
+    accuracy_metric: str = "accuracy"
+    random_weights: bool = False
+    needs_model_path: bool = False
+    needs_data_dir: bool = False
+
+    # -- model ---------------------------------------------------------------------------------------
+    def default_model_path(self) -> Path | None:
+        """The model used when the user gives none (shipped or built into a cache), or None."""
+        return None
+
+    def resolve_model_path(self, model_path: str | Path | None = None) -> Path:
+        """The user's model path if given (it must exist), else the default; raises if neither is usable."""
+        if model_path is not None:
+            path = Path(model_path).expanduser()
+            if not path.is_file():
+                raise PodiumError(f"--model-path {path}: file not found")
+            return path
+        default = self.default_model_path()
+        if default is None:
+            raise PodiumError(f"benchmark {self.name}: no default model; pass --model-path")
+        if not default.is_file():
+            raise PodiumError(f"benchmark {self.name}: default model {default} is missing; "
+                              f"rebuild it ({self.build_hint()}) or pass --model-path")
+        return default
+
+    def build_model(self, out_dir: str | Path, **options: Any) -> Path:
+        """Build the model file into ``out_dir`` (trained or random weights) and return its path."""
+        raise PodiumError(f"benchmark {self.name}: cannot build its model; pass --model-path")
+
+    def build_hint(self) -> str:
+        """How a user gets the model, for error messages."""
+        return "pass --model-path"
+
+    # -- data ----------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_qsl(self, data_dir: str | Path | None = None) -> ArrayQSL:
+        """The QSL over this benchmark's evaluation set (samples pre-processed on ``load_samples``)."""
+
+    # -- outputs and accuracy ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+        """Backend outputs for a batch → one response payload (bytes) per sample, in batch order."""
+
+    @abc.abstractmethod
+    def accuracy_target(self) -> float:
+        """The value ``score_accuracy`` must reach, in the metric's unit."""
+
+    @abc.abstractmethod
+    def score_accuracy(self, accuracy_log: str | Path, data_dir: str | Path | None = None) -> AccuracyResult:
+        """Score ``mlperf_log_accuracy.json`` (a file or the folder holding it) against the ground truth."""
+
+    # -- description ---------------------------------------------------------------------------------
+    def supports(self, scenario: str) -> bool:
+        """Whether ``scenario`` (official spelling, any case) is one this benchmark runs in."""
+        return scenario.lower() in {s.lower() for s in self.scenarios}
+
+    def labels(self) -> dict[str, Any]:
+        """Flags to show next to results (random weights, data set, reference accuracy, …)."""
+        return {"random_weights": self.random_weights}
+
+    def info(self) -> dict[str, Any]:
+        """Everything a listing or result file shows about the benchmark."""
+        return {
+            "name": self.name,
+            "conf_model": self.conf_model,
+            "description": self.description,
+            "scenarios": list(self.scenarios),
+            "performance_sample_count": self.performance_sample_count,
+            "accuracy_metric": self.accuracy_metric,
+            "needs_model_path": self.needs_model_path,
+            "needs_data_dir": self.needs_data_dir,
+            **self.labels(),
+        }

@@ -1,0 +1,49 @@
+"""The benchmark registry: ``register``, ``get_benchmark``, ``list_benchmarks``.
+
+Built-in benchmarks are listed as ``"module:Class"`` and imported on first use, so listing the registry does
+not import scikit-learn or load any data.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from podium.benchmarks.base import Benchmark
+from podium.errors import PodiumError
+
+_BUILTIN: dict[str, str] = {
+    "digits": "podium.benchmarks.digits:DigitsBenchmark",
+}
+_REGISTRY: dict[str, Benchmark] = {}
+
+
+def register(benchmark: Benchmark) -> Benchmark:
+    """Add ``benchmark`` under its ``name`` (replacing one of the same name) and return it."""
+    if not benchmark.name:
+        raise PodiumError(f"{type(benchmark).__name__}: a benchmark needs a name")
+    _REGISTRY[benchmark.name] = benchmark
+    return benchmark
+
+
+def _load_builtin(name: str) -> None:
+    module_name, _, cls = _BUILTIN[name].partition(":")
+    register(getattr(importlib.import_module(module_name), cls)())
+
+
+def get_benchmark(name: str) -> Benchmark:
+    """The benchmark called ``name``; raises ``PodiumError`` listing the known names otherwise."""
+    if name not in _REGISTRY and name in _BUILTIN:
+        _load_builtin(name)
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(set(_REGISTRY) | set(_BUILTIN)))
+        raise PodiumError(f"benchmark {name!r}: unknown; expected one of {known}") from None
+
+
+def list_benchmarks() -> list[Benchmark]:
+    """All registered benchmarks (built-ins included), sorted by name."""
+    for name in _BUILTIN:
+        if name not in _REGISTRY:
+            _load_builtin(name)
+    return [_REGISTRY[n] for n in sorted(_REGISTRY)]

@@ -1,0 +1,269 @@
+"""Issuing one series of pre-generated queries to the SUT, per scenario (spec loadgen.md §2.3).
+
+Latency origins: Server from the ideal scheduled time (late issuing counts against the SUT); SingleStream and
+MultiStream from the moment of issue, after the previous query completed; Offline from the series start.
+The loops walk plain Python ints (``tolist`` in chunks) and read the clock once per query.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from podium.loadgen.clock import Clock
+from podium.loadgen.internal import EffectiveSettings
+from podium.loadgen.recorder import SeriesRecorder
+from podium.loadgen.schedule import Schedule
+from podium.loadgen.settings import Scenario, TestMode
+from podium.loadgen.types import QuerySample
+
+_CHUNK = 8192
+
+
+@dataclass
+class IssueOutcome:
+    """What the issuing loop did: times and counts the results need."""
+
+    start_ns: int
+    start_wall_ns: int
+    queries_issued: int = 0
+    samples_issued: int = 0
+    issued_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per query, actual
+    scheduled_abs_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per query
+    ended_naturally: bool = False
+    ran_out: bool = False
+    stop_reason: str | None = None  # error message when issuing stopped early
+    aborted: bool = False
+
+
+class Issuer:
+    """Runs the issue loop of one series against a SUT."""
+
+    def __init__(self, clock: Clock, sut: Any, settings: EffectiveSettings, mode: TestMode,
+                 error: Callable[[str, str], None], completion_timeout_ns: int,
+                 abort_flag: Callable[[], bool]) -> None:
+        self.clock = clock
+        self.sut = sut
+        self.settings = settings
+        self.mode = mode
+        self.error = error
+        self.completion_timeout_ns = completion_timeout_ns
+        self.aborted = abort_flag
+        self.fast = callable(getattr(sut, "issue_arrays", None))
+        self.timed_out = False
+
+    # ------------------------------------------------------------------------------------------------------
+    def run(self, schedule: Schedule, rec: SeriesRecorder) -> IssueOutcome:
+        scenario = self.settings.scenario
+        if scenario is Scenario.Server:
+            return self._run_server(schedule, rec)
+        if scenario is Scenario.Offline:
+            return self._run_offline(schedule, rec)
+        return self._run_stream(schedule, rec)
+
+    def _ids(self, rec: SeriesRecorder, n: int) -> np.ndarray:
+        return np.arange(rec.base_id, rec.base_id + n, dtype=np.int64)
+
+    # ---- Offline -------------------------------------------------------------------------------------------
+    def _run_offline(self, schedule: Schedule, rec: SeriesRecorder) -> IssueOutcome:
+        n = len(schedule.samples)
+        ids = self._ids(rec, n)
+        if not self.fast:
+            query = list(map(QuerySample, ids.tolist(), schedule.samples.tolist()))
+        clock = self.clock
+        out = IssueOutcome(start_ns=clock.now(), start_wall_ns=clock.wall_ns())
+        t = clock.now()
+        out.start_ns = t
+        if self.fast:
+            self.sut.issue_arrays(ids, schedule.samples)
+        else:
+            self.sut.issue_queries(query)
+            del query
+        out.queries_issued = 1
+        out.samples_issued = n
+        out.issued_ns = np.array([t], dtype=np.int64)
+        out.scheduled_abs_ns = np.array([out.start_ns], dtype=np.int64)
+        out.ended_naturally = self.mode is not TestMode.AccuracyOnly
+        return out
+
+    # ---- SingleStream / MultiStream ------------------------------------------------------------------------
+    def _run_stream(self, schedule: Schedule, rec: SeriesRecorder) -> IssueOutcome:
+        s = self.settings
+        spq = schedule.samples_per_query
+        nq = schedule.query_count
+        accuracy = self.mode is TestMode.AccuracyOnly
+        clock = self.clock
+        now = clock.now
+        issue = self.sut.issue_arrays if self.fast else self.sut.issue_queries
+        fast = self.fast
+        samples_np = schedule.samples
+        ids_np = self._ids(rec, len(samples_np))
+        issued = array("q", bytes(8 * nq))
+        min_q = s.min_query_count
+        target_dur = s.target_duration_ns
+        max_q = 0 if accuracy else s.max_query_count
+        max_dur = 0 if accuracy else s.max_duration_ns
+        out = IssueOutcome(start_ns=now(), start_wall_ns=clock.wall_ns())
+        start = out.start_ns
+        q = 0
+        nissued = 0
+        stop = False
+        for c0 in range(0, nq, _CHUNK):
+            c1 = min(c0 + _CHUNK, nq)
+            if not fast:
+                ids_l = ids_np[c0 * spq:c1 * spq].tolist()
+                smp_l = samples_np[c0 * spq:c1 * spq].tolist()
+            for j in range(c1 - c0):
+                q = c0 + j
+                if nissued:
+                    # wait for the previous query to complete (one query in flight at most)
+                    if rec.completed < nissued * spq and not self._wait(rec, nissued * spq):
+                        stop = True
+                        break
+                t = now()
+                if fast:
+                    a = q * spq
+                    issue(ids_np[a:a + spq], samples_np[a:a + spq])
+                elif spq == 1:
+                    issue([QuerySample(ids_l[j], smp_l[j])])
+                else:
+                    a = j * spq
+                    issue(list(map(QuerySample, ids_l[a:a + spq], smp_l[a:a + spq])))
+                issued[q] = t
+                nissued += 1
+                if accuracy:
+                    continue
+                if nissued >= min_q and t - start >= target_dur:
+                    out.ended_naturally = True
+                    stop = True
+                    break
+                if max_q and nissued >= max_q:
+                    self._stop(out, "Ending early: Max query count reached.")
+                    stop = True
+                    break
+                if max_dur and t - start > max_dur:
+                    self._stop(out, "Ending early: Max test duration reached.")
+                    stop = True
+                    break
+                if self.aborted():
+                    out.aborted = True
+                    stop = True
+                    break
+            if stop:
+                break
+        if not accuracy and not stop:
+            out.ran_out = True
+        out.queries_issued = nissued
+        out.samples_issued = nissued * spq
+        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued].copy()
+        out.scheduled_abs_ns = out.issued_ns
+        return out
+
+    # ---- Server --------------------------------------------------------------------------------------------
+    def _run_server(self, schedule: Schedule, rec: SeriesRecorder) -> IssueOutcome:
+        s = self.settings
+        nq = schedule.query_count
+        accuracy = self.mode is TestMode.AccuracyOnly
+        clock = self.clock
+        now = clock.now
+        sleep_until = clock.sleep_until
+        fast = self.fast
+        issue = self.sut.issue_arrays if fast else self.sut.issue_queries
+        samples_np = schedule.samples
+        ids_np = self._ids(rec, nq)
+        issued = array("q", bytes(8 * nq))
+        max_async = 0 if accuracy else s.max_async_queries
+        max_q = 0 if accuracy else s.max_query_count
+        max_dur = 0 if accuracy else s.max_duration_ns
+        checks = bool(max_async or max_q or max_dur)
+        coalesce = bool(s.requested.server_coalesce_queries)
+        out = IssueOutcome(start_ns=now(), start_wall_ns=clock.wall_ns())
+        start = out.start_ns
+        nissued = 0
+        stop = False
+        sched_abs_all = schedule.scheduled_ns + start
+        q = 0
+        while q < nq and not stop:
+            c1 = min(q + _CHUNK, nq)
+            sch = sched_abs_all[q:c1].tolist()
+            if not fast:
+                ids_l = ids_np[q:c1].tolist()
+                smp_l = samples_np[q:c1].tolist()
+            c0 = q
+            j = 0
+            n_chunk = c1 - c0
+            while j < n_chunk:
+                target = sch[j]
+                t = now()
+                if t < target:
+                    sleep_until(target)
+                    t = now()
+                if coalesce:
+                    j2 = j + 1
+                    while j2 < n_chunk and sch[j2] <= t:
+                        j2 += 1
+                else:
+                    j2 = j + 1
+                if fast:
+                    issue(ids_np[c0 + j:c0 + j2], samples_np[c0 + j:c0 + j2])
+                elif j2 == j + 1:
+                    issue([QuerySample(ids_l[j], smp_l[j])])
+                else:
+                    issue(list(map(QuerySample, ids_l[j:j2], smp_l[j:j2])))
+                for jj in range(j, j2):
+                    issued[c0 + jj] = t
+                nissued += j2 - j
+                j = j2
+                if checks:
+                    if max_async and nissued - rec.completed_queries > max_async:
+                        self._stop(out, "Ending early: Too many outstanding queries. issued "
+                                   f"{nissued} outstanding {nissued - rec.completed_queries}")
+                        stop = True
+                        break
+                    if max_q and nissued >= max_q:
+                        self._stop(out, "Ending early: Max query count reached.")
+                        stop = True
+                        break
+                    if max_dur and t - start > max_dur:
+                        self._stop(out, "Ending early: Max test duration reached.")
+                        stop = True
+                        break
+                if self.aborted():
+                    out.aborted = True
+                    stop = True
+                    break
+            q = c0 + j
+        out.queries_issued = nissued
+        out.samples_issued = nissued
+        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued].copy()
+        out.scheduled_abs_ns = sched_abs_all[:nissued]
+        return out
+
+    # ---- waiting -------------------------------------------------------------------------------------------
+    def _stop(self, out: IssueOutcome, message: str) -> None:
+        out.stop_reason = message
+        self.error("error_runtime", message)
+
+    def _wait(self, rec: SeriesRecorder, target: int) -> bool:
+        """Block until ``target`` samples of the series are complete; False on completion timeout."""
+        if not rec.arm(target):
+            return True
+        try:
+            while True:
+                if self.clock.wait(rec.event, min(self.completion_timeout_ns, 1_000_000_000)):
+                    return True
+                if rec.completed >= target:
+                    return True
+                idle = self.clock.now() - rec.last_progress_ns
+                if idle >= self.completion_timeout_ns or self.aborted():
+                    self.timed_out = not self.aborted()
+                    return False
+        finally:
+            rec.disarm()
+
+    def wait_all(self, rec: SeriesRecorder, target: int) -> bool:
+        """The end-of-series wait: every issued sample must complete (or the completion timeout fires)."""
+        return self._wait(rec, target)

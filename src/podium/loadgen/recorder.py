@@ -1,0 +1,204 @@
+"""Completion recording for one series: the thread-safe ``complete`` path of the engine.
+
+One timestamp per completion call (spec loadgen.md §1.4), written into a preallocated int64 array indexed by
+``sample sequence id - series base``; per-query bookkeeping only where a scenario needs it (MultiStream
+query latency, Offline's single query, Server's outstanding-query limit). Response bytes are copied only
+for samples that are accuracy-logged.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from podium.loadgen.settings import Scenario
+
+_NEVER = 1 << 62
+
+
+def _to_bytes(data: Any) -> bytes:
+    if data is None:
+        return b""
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data).tobytes()
+    return bytes(data)
+
+
+class SeriesRecorder:
+    """Completion state of one series (one loadable set in accuracy mode, or the performance run)."""
+
+    def __init__(
+        self,
+        now: Callable[[], int],
+        base_id: int,
+        n_samples: int,
+        samples_per_query: int,
+        scenario: Scenario,
+        qsl_indices: np.ndarray,
+        log_mask: np.ndarray | None,
+        log_all: bool,
+        error: Callable[[str, str], None],
+    ) -> None:
+        self._now = now
+        self.base_id = base_id  # response id of the series' first sample
+        self.n = n_samples
+        self.spq = samples_per_query
+        self.scenario = scenario
+        self.qsl_indices = qsl_indices
+        self.lock = threading.Lock()
+        self.event = threading.Event()
+        self.done = array("q", bytes(8 * n_samples))  # 0 = not completed yet
+        self.done_np = np.frombuffer(self.done, dtype=np.int64) if n_samples else np.zeros(0, np.int64)
+        self.per_query = scenario in (Scenario.MultiStream, Scenario.Offline)
+        if scenario is Scenario.Offline:
+            n_queries = 1
+        else:
+            n_queries = n_samples // max(samples_per_query, 1)
+        self.n_queries = n_queries
+        if self.per_query:
+            self.remaining = array("q", [samples_per_query if scenario is Scenario.MultiStream else n_samples]
+                                   * n_queries)
+            self.query_done = array("q", bytes(8 * n_queries))
+        self.completed = 0  # samples
+        self.completed_queries = 0
+        self.wait_target = _NEVER
+        self.last_progress_ns = now()
+        self.log_mask = log_mask
+        self.log_all = log_all
+        self.logged: list[tuple[int, int, str]] = []  # (seq_id, qsl_idx, HEX) in completion order
+        self._error = error
+        self.duplicate_count = 0
+        self.closed = False
+
+    # ---- the hot path -------------------------------------------------------------------------------
+    def complete(self, responses: Sequence[Any], t: int) -> None:
+        """Record a completion call's responses, all at time ``t``."""
+        if len(responses) > 64:
+            ids = np.fromiter((r[0] for r in responses), dtype=np.int64, count=len(responses))
+            want_data = self.log_all or self.log_mask is not None
+            self.complete_ids(ids, [r[1] for r in responses] if want_data else None, t)
+            return
+        base, n, done = self.base_id, self.n, self.done
+        with self.lock:
+            count = 0
+            for r in responses:
+                k = r[0] - base
+                if 0 <= k < n and not self.closed:
+                    if done[k]:
+                        self.duplicate_count += 1
+                        self._error("error_runtime", "Attempted to complete a sample twice.")
+                        continue
+                    done[k] = t
+                    if self.log_all or (self.log_mask is not None and self.log_mask[k]):
+                        self._log(k, r[1])
+                    if self.per_query:
+                        q = 0 if self.scenario is Scenario.Offline else k // self.spq
+                        self.remaining[q] -= 1
+                        if self.remaining[q] == 0:
+                            self.query_done[q] = t
+                            self.completed_queries += 1
+                    else:
+                        self.completed_queries += 1
+                    count += 1
+                else:
+                    self._bad_id(r[0])
+            if count:
+                self.completed += count
+                self.last_progress_ns = t
+                if self.completed >= self.wait_target:
+                    self.event.set()
+
+    def complete_ids(self, ids: Any, data: Sequence[Any] | None, t: int) -> None:
+        """Vectorised completion of many samples (the fast path and large completion calls)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        k = ids - self.base_id
+        with self.lock:
+            if self.closed:
+                for rid in ids.tolist():
+                    self._bad_id(rid)
+                return
+            ok = (k >= 0) & (k < self.n)
+            if not ok.all():
+                for rid in ids[~ok].tolist():
+                    self._bad_id(rid)
+                if data is not None:
+                    data = [d for d, good in zip(data, ok.tolist()) if good]
+                k = k[ok]
+            fresh = self.done_np[k] == 0
+            if len(k) > 1:
+                # a sample twice within this one call is a duplicate too
+                order = np.argsort(k, kind="stable")
+                dup_in_call = np.zeros(len(k), dtype=bool)
+                dup_in_call[order[1:]] = k[order[1:]] == k[order[:-1]]
+                fresh &= ~dup_in_call
+            if not fresh.all():
+                bad = int((~fresh).sum())
+                self.duplicate_count += bad
+                for _ in range(min(bad, 100)):
+                    self._error("error_runtime", "Attempted to complete a sample twice.")
+                if data is not None:
+                    data = [d for d, good in zip(data, fresh.tolist()) if good]
+                k = k[fresh]
+            if len(k) == 0:
+                return
+            self.done_np[k] = t
+            if self.log_all or self.log_mask is not None:
+                if self.log_all:
+                    sel = np.arange(len(k))
+                else:
+                    sel = np.nonzero(self.log_mask[k])[0]
+                for i in sel.tolist():
+                    self._log(int(k[i]), None if data is None else data[i])
+            if self.per_query:
+                if self.scenario is Scenario.Offline:
+                    self.remaining[0] -= len(k)
+                    if self.remaining[0] == 0:
+                        self.query_done[0] = t
+                        self.completed_queries += 1
+                else:
+                    rem = np.frombuffer(self.remaining, dtype=np.int64)
+                    qs = k // self.spq
+                    np.subtract.at(rem, qs, 1)
+                    uq = np.unique(qs)
+                    finished = uq[rem[uq] == 0]
+                    if len(finished):
+                        qd = np.frombuffer(self.query_done, dtype=np.int64)
+                        qd[finished] = t
+                        self.completed_queries += len(finished)
+            else:
+                self.completed_queries += len(k)
+            self.completed += len(k)
+            self.last_progress_ns = t
+            if self.completed >= self.wait_target:
+                self.event.set()
+
+    # ---- helpers ----------------------------------------------------------------------------------------
+    def _log(self, k: int, data: Any) -> None:
+        self.logged.append((self.base_id - 1 + k, int(self.qsl_indices[k]), _to_bytes(data).hex().upper()))
+
+    def _bad_id(self, rid: int) -> None:
+        if rid < self.base_id or self.closed:
+            self._error("error_runtime", "Received completion for an old sample.")
+        else:
+            self._error("error_runtime", f"Received completion for an unknown sample id {rid}.")
+
+    def arm(self, target_samples: int) -> bool:
+        """Prepare to wait until ``target_samples`` are complete; False if they already are."""
+        with self.lock:
+            if self.completed >= target_samples:
+                return False
+            self.wait_target = target_samples
+            self.event.clear()
+            return True
+
+    def disarm(self) -> None:
+        with self.lock:
+            self.wait_target = _NEVER
+
+    def close(self) -> None:
+        """No further completions count for this series (later ones are 'old sample' errors)."""
+        with self.lock:
+            self.closed = True

@@ -1,0 +1,377 @@
+"""``start_test``: one LoadGen test from settings to log files (spec loadgen.md §0).
+
+Order of work, as the official: open the logs, log version and SUT/QSL facts, merge ``audit.config``, derive
+the effective settings, then run accuracy mode over every loadable set and/or performance mode over the
+first one; each series loads its set, pre-generates its queries, issues them, flushes, waits for every
+completion (bounded by podium's completion timeout), computes results and unloads the set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import podium
+from podium.errors import PodiumError
+from podium.loadgen import logs
+from podium.loadgen.clock import Clock, RealClock
+from podium.loadgen.internal import EffectiveSettings, effective_settings
+from podium.loadgen.issuer import IssueOutcome, Issuer
+from podium.loadgen.recorder import SeriesRecorder
+from podium.loadgen.results import PerformanceResult, compute
+from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
+from podium.loadgen.sampling import SequenceGen, accuracy_log_offset, accuracy_log_probability, log_mask
+from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_sets, generate_schedule
+from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
+from podium.loadgen.types import QuerySampleLibrary
+
+
+@dataclass
+class SeriesRecord:
+    """What one series did (for podium_result.json and for callers such as find_peak)."""
+
+    mode: str
+    loaded_set_size: int
+    generated_queries: int
+    issued_queries: int
+    issued_samples: int
+    completed_samples: int
+
+
+@dataclass
+class TestResult:
+    """The outcome of ``start_test``: effective settings, the performance result, the logs written."""
+
+    __test__ = False  # not a pytest test class
+
+    settings: EffectiveSettings
+    mode: TestMode
+    performance: PerformanceResult | None
+    accuracy_log_entries: int
+    log_paths: dict[str, Path]
+    result_json: Path | None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: int = 0
+    series: list[SeriesRecord] = field(default_factory=list)
+    timed_out: bool = False
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.performance is not None and self.performance.valid
+
+
+class _Session:
+    """State of one running test: the current series' recorder receives completions from any thread."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.rec: SeriesRecorder | None = None
+        self.aborted = False
+        self.detail: logs.DetailLog | None = None
+        self.stray_errors = 0
+
+    def complete(self, responses: Any) -> None:
+        t = self.clock.now()
+        rec = self.rec
+        if rec is None:
+            self._error("error_runtime", "Received completion outside of a running series.")
+            return
+        rec.complete(responses, t)
+
+    def complete_ids(self, ids: Any, data: Any = None) -> None:
+        t = self.clock.now()
+        rec = self.rec
+        if rec is None:
+            self._error("error_runtime", "Received completion outside of a running series.")
+            return
+        rec.complete_ids(ids, data, t)
+
+    def _error(self, key: str, message: str) -> None:
+        if self.detail is not None:
+            self.detail.log(key, message, error=True, depth=2)
+        else:
+            self.stray_errors += 1
+
+
+_ACTIVE: list[_Session] = []
+_ACTIVE_LOCK = threading.Lock()
+
+
+def abort_test() -> None:
+    """Stop issuing in every running test (the official ``AbortTest``); the runs end INVALID with their logs."""
+    with _ACTIVE_LOCK:
+        for s in _ACTIVE:
+            s.aborted = True
+
+
+def _sut_name(sut: Any) -> str:
+    name = getattr(sut, "name", None)
+    if callable(name):
+        name = name()
+    return str(name if name is not None else type(sut).__name__)
+
+
+def start_test(
+    sut: Any,
+    qsl: QuerySampleLibrary,
+    settings: TestSettings,
+    log_settings: LogSettings | None = None,
+    options: RunOptions | None = None,
+    audit_config: str | os.PathLike | None = "audit.config",
+    clock: Clock | None = None,
+    rules: RoundRules = DEFAULT_ROUND,
+    extra_result: dict[str, Any] | None = None,
+) -> TestResult:
+    """Run one LoadGen test and write the official logs plus ``podium_result.json``.
+
+    ``audit_config`` is read when the file exists, as the official reads ``audit.config`` from the working
+    directory (compliance tests); pass None to never read one.
+    """
+    log_settings = log_settings or LogSettings()
+    options = options or RunOptions()
+    clock = clock or RealClock(options.spin_margin_ns)
+    outdir = Path(log_settings.outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PodiumError(f"{outdir}: cannot create the log folder ({exc.strerror})") from exc
+    paths = logs.log_file_paths(log_settings)
+    try:
+        summary_f = open(paths["summary"], "w", encoding="utf-8")
+        detail_f = open(paths["detail"], "w", encoding="utf-8")
+        accuracy_f = open(paths["accuracy"], "w", encoding="utf-8")
+    except OSError as exc:
+        raise PodiumError(f"{exc.filename}: cannot open the log file for writing ({exc.strerror})") from exc
+    if log_settings.enable_trace:
+        paths["trace"].write_text('{"traceEvents":[\n{"name":"LastTrace"}\n],\n"displayTimeUnit":"ns",\n'
+                                  '"otherData":{\n"ts":0,\n"version":"MLPerf LoadGen v1.0"\n}\n}\n')
+
+    session = _Session(clock)
+    origin = clock.now()
+    detail = logs.DetailLog(detail_f, origin, clock.now, log_settings.copy_detail_to_stdout)
+    session.detail = detail
+    with _ACTIVE_LOCK:
+        _ACTIVE.append(session)
+    perf: PerformanceResult | None = None
+    acc_entries: list[tuple[int, int, str]] = []
+    series: list[SeriesRecord] = []
+    timed_out = False
+    eff: EffectiveSettings | None = None
+    mode = TestMode(settings.mode)
+    try:
+        _log_version(detail, rules)
+        t0 = clock.now()
+        sut_name = _sut_name(sut)
+        name_ns = clock.now() - t0
+        detail.log("test_datetime", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.localtime()))
+        detail.log("sut_name", sut_name)
+        detail.log("get_sut_name_duration_ns", name_ns)
+        detail.log("qsl_name", str(getattr(qsl, "name", type(qsl).__name__)))
+        detail.log("qsl_reported_total_count", int(qsl.total_sample_count))
+        detail.log("qsl_reported_performance_count", int(qsl.performance_sample_count))
+
+        requested = settings
+        if audit_config is not None and Path(audit_config).is_file():
+            from podium.loadgen import config as _config
+
+            detail.warning("Found Audit Config file (audit.config). Overriding TestSettings from audit.config file.")
+            print(f"podium: found {audit_config}: its settings override the test settings (compliance test)",
+                  file=sys.stderr)
+            entries = _config.parse_config_file(audit_config)
+            requested = _config.apply_config(settings, entries, "*", settings.scenario, source=str(audit_config))
+        mode = TestMode(requested.mode)
+        eff = effective_settings(requested, int(qsl.performance_sample_count))
+        logs.log_effective_settings(detail, eff, mode.value)
+        if eff.performance_sample_count <= 0 or qsl.total_sample_count <= 0:
+            raise PodiumError(f"QSL {getattr(qsl, 'name', '')!r}: total ({qsl.total_sample_count}) and performance "
+                              f"({eff.performance_sample_count}) sample counts must be positive")
+        if mode is TestMode.FindPeakPerformance:
+            raise PodiumError("mode FindPeakPerformance: use podium.loadgen.find_peak (or the mlperf_loadgen "
+                              "module's StartTest), not start_test")
+
+        sut.bind(session.complete, session.complete_ids)
+        seq = SequenceGen()
+        issuer_timeout = int(options.completion_timeout_s * 1e9)
+
+        def run_series(loaded: LoadableSet, series_mode: TestMode) -> tuple[IssueOutcome, SeriesRecorder, Schedule]:
+            nonlocal timed_out
+            detail.log("loaded_qsl_set", loaded.indices)
+            qsl.load_samples(list(loaded.indices))
+            schedule = generate_schedule(eff, loaded, series_mode, rules.equal_issue_scope)
+            n = len(schedule.samples)
+            first = seq.take_ids(n)
+            detail.log("generated_query_count", schedule.query_count)
+            detail.log("generated_samples_per_query", eff.samples_per_query)
+            detail.log("generated_query_duration", schedule.generated_duration_ns)
+            mask = None
+            log_all = series_mode is TestMode.AccuracyOnly
+            prob = accuracy_log_probability(eff)
+            if not log_all and prob > 0:
+                mask = log_mask(seq.values(n), accuracy_log_offset(eff.accuracy_log_rng_seed), prob)
+            else:
+                seq.skip_values(n)
+            rec = SeriesRecorder(clock.now, first + 1, n, schedule.samples_per_query, eff.scenario,
+                                 schedule.samples, mask, log_all, session._error)
+            session.rec = rec
+            issuer = Issuer(clock, sut, eff, series_mode, session._error, issuer_timeout,
+                            lambda: session.aborted)
+            out = issuer.run(schedule, rec)
+            if out.ran_out:
+                session._error("error_runtime", "Ending early: Ran out of generated queries to issue before the "
+                               "minimum query count and test duration were reached. Please update the relevant "
+                               "expected latency or target qps in the TestSettings so they are more accurate.")
+            sut.flush_queries()
+            if out.ended_naturally and series_mode is not TestMode.AccuracyOnly and eff.scenario is not Scenario.Server:
+                detail.log("generic_message", "Ending naturally: Minimum query count and test duration met.")
+            if not issuer.wait_all(rec, out.samples_issued) or issuer.timed_out:
+                timed_out = True
+                missing = out.samples_issued - rec.completed
+                session._error("error_runtime", f"Completion timeout: {missing} of {out.samples_issued} issued "
+                               f"samples did not complete within {options.completion_timeout_s:g} s of the last "
+                               "completion; ending the series (podium).")
+            rec.close()
+            logs.log_contention_counters(detail)
+            max_done = int(rec.done_np[:out.samples_issued].max()) if out.samples_issued else out.start_ns
+            detail.log("power_begin", logs.power_time_string(out.start_wall_ns))
+            detail.log("power_end", logs.power_time_string(out.start_wall_ns + max(max_done - out.start_ns, 0)))
+            acc_entries.extend(rec.logged)
+            series.append(SeriesRecord(series_mode.value, loaded.distribution_end, schedule.query_count,
+                                       out.queries_issued, out.samples_issued, rec.completed))
+            return out, rec, schedule
+
+        sets = None
+        if mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
+            detail.log("generic_message", "Starting accuracy mode")
+            sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
+            for loaded in sets:
+                run_series(loaded, TestMode.AccuracyOnly)
+                qsl.unload_samples(list(loaded.indices))
+                if session.aborted or timed_out:
+                    break
+        if mode in (TestMode.PerformanceOnly, TestMode.SubmissionRun) and not session.aborted:
+            detail.log("generic_message", "Starting performance mode")
+            sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
+            loaded = sets[0]
+            out, rec, _ = run_series(loaded, TestMode.PerformanceOnly)
+            perf = compute(eff, sut_name, out, rec, timed_out or session.aborted)
+            logs.log_results(detail, perf)
+            qsl.unload_samples(list(loaded.indices))
+    finally:
+        session.rec = None
+        with _ACTIVE_LOCK:
+            if session in _ACTIVE:
+                _ACTIVE.remove(session)
+        # Write whatever was measured, even if the run failed part-way.
+        lines: list[str] = []
+        if perf is not None:
+            lines.extend(logs.summary_lines(perf, mode.value, rules.percentile_label_decimals,
+                                            rules.server_headline))
+        lines.extend(logs.trailer_lines(detail.warning_count, detail.error_count))
+        summary_text = "\n".join(lines) + "\n"
+        summary_f.write(summary_text)
+        if log_settings.copy_summary_to_stdout:
+            sys.stdout.write(summary_text)
+        summary_f.close()
+        logs.write_accuracy_log(accuracy_f, acc_entries)
+        accuracy_f.close()
+        session.detail = None  # late completions after the test are counted, not written to a closed file
+        detail_f.close()
+
+    result = TestResult(settings=eff, mode=mode, performance=perf, accuracy_log_entries=len(acc_entries),
+                        log_paths=paths, result_json=None, errors=list(detail.errors),
+                        warnings=detail.warning_count, series=series, timed_out=timed_out,
+                        labels=list(options.labels))
+    result.result_json = write_result_json(result, outdir / "podium_result.json", rules, extra_result)
+    return result
+
+
+def _log_version(detail: logs.DetailLog, rules: RoundRules) -> None:
+    detail.log("loadgen_version", rules.loadgen_version.replace("podium", f"podium {podium.__version__}"))
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    detail.log("loadgen_build_date_local", stamp)
+    detail.log("loadgen_build_date_utc", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))
+    detail.log("loadgen_git_commit_date", "NA")
+    detail.log("loadgen_git_log_message", "NA")
+    detail.log("loadgen_git_status_message", "NA")
+    detail.log("loadgen_file_sha1", {})
+
+
+def result_dict(result: TestResult, rules: RoundRules = DEFAULT_ROUND) -> dict[str, Any]:
+    """The machine-readable result (same figures as the logs, plus podium-only ones)."""
+    perf = result.performance
+    eff = result.settings
+    d: dict[str, Any] = {
+        "podium_version": podium.__version__,
+        "round": rules.name,
+        "mode": result.mode.value,
+        "labels": result.labels,
+        "scenario": eff.scenario.value if eff else None,
+        "valid": result.valid,
+        "timed_out": result.timed_out,
+        "errors": [{"key": k, "message": m} for k, m in result.errors],
+        "warnings": result.warnings,
+        "accuracy_log_entries": result.accuracy_log_entries,
+        "series": [s.__dict__ for s in result.series],
+        "log_files": {k: str(v) for k, v in result.log_paths.items()},
+    }
+    if eff is not None:
+        d["effective_settings"] = {k: (v.value if hasattr(v, "value") else v)
+                                   for k, v in eff.__dict__.items() if k not in ("requested", "errors")}
+        req = eff.requested
+        d["requested_settings"] = {k: (v.value if hasattr(v, "value") else v) for k, v in req.__dict__.items()}
+    if perf is not None:
+        d["performance"] = {
+            "valid": perf.valid,
+            "invalid_reasons": perf.invalid_reasons,
+            "metric": _headline(perf, rules),
+            "sample_count": perf.sample_count,
+            "query_count": perf.query_count,
+            "duration_s": perf.final_query_issued_time_s,
+            "max_latency_s": perf.max_latency_s,
+            "results": {k: _jsonable(v) for k, v in perf.metrics.items()},
+            "issue_lateness": perf.lateness,
+            "incomplete_samples": perf.incomplete_samples,
+            "power_window": {"begin": logs.power_time_string(perf.power_begin_wall_ns),
+                             "end": logs.power_time_string(perf.power_end_wall_ns)},
+        }
+    return d
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def _headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
+    s = perf.scenario
+    pct = "%g" % (perf.settings.target_latency_percentile * 100)
+    if s is Scenario.SingleStream:
+        return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_sample_latency, "unit": "ns"}
+    if s is Scenario.MultiStream:
+        return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_query_latency, "unit": "ns"}
+    if s is Scenario.Server:
+        if rules.server_headline == "scheduled":
+            return {"name": "Scheduled samples per second", "value": _jsonable(perf.scheduled_samples_per_second),
+                    "unit": "samples/s"}
+        return {"name": "Completed samples per second", "value": _jsonable(perf.completed_samples_per_second),
+                "unit": "samples/s"}
+    return {"name": "Samples per second", "value": _jsonable(perf.samples_per_second), "unit": "samples/s"}
+
+
+def write_result_json(result: TestResult, path: Path, rules: RoundRules,
+                      extra: dict[str, Any] | None = None) -> Path:
+    d = result_dict(result, rules)
+    if extra:
+        d.update(extra)
+    path.write_text(json.dumps(d, indent=2, default=str) + "\n", encoding="utf-8")
+    return path

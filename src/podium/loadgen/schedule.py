@@ -1,0 +1,209 @@
+"""Loadable sample sets and the pre-generated query schedule of one series (spec loadgen.md §2.2, §4.3).
+
+A schedule is three numpy arrays (QSL index per sample, scheduled offset per query, and the query size),
+built once per series with the official RNG streams, so that for the same seeds podium issues the same
+samples at the same offsets as the official v2.1 LoadGen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from podium.loadgen import rng as _rng
+from podium.loadgen.internal import EffectiveSettings
+from podium.loadgen.settings import Scenario, TestMode
+
+
+@dataclass
+class LoadableSet:
+    """Samples loaded together: ``indices`` (with MultiStream padding) and the unpadded length."""
+
+    indices: list[int]
+    distribution_end: int
+
+
+@dataclass
+class Schedule:
+    """The queries of one series, in issue order.
+
+    ``samples`` holds every query's QSL indices back to back; query ``q`` covers
+    ``samples[q * spq : q * spq + spq]`` except for Offline, which has one query of ``len(samples)``.
+    """
+
+    samples: np.ndarray  # int64 QSL indices
+    scheduled_ns: np.ndarray  # int64 offset from the series start, one per query
+    samples_per_query: int  # constant size of every query (Offline: all samples in one)
+    generated_duration_ns: int  # ``generated_query_duration``: one interval past the last query
+
+    @property
+    def query_count(self) -> int:
+        return len(self.scheduled_ns)
+
+
+def generate_loadable_sets(total_count: int, settings: EffectiveSettings) -> list[LoadableSet]:
+    """Shuffle 0..total-1 with the QSL RNG and cut it into sets of performance_sample_count."""
+    eng = _rng.Mt19937(settings.qsl_rng_seed)
+    order = _rng.shuffled_range(eng, total_count).tolist()
+    size = settings.performance_sample_count
+    pad = settings.samples_per_query - 1 if settings.scenario is Scenario.MultiStream else 0
+    sets: list[LoadableSet] = []
+    for start in range(0, total_count, size):
+        chunk = order[start:start + size]
+        sets.append(LoadableSet(indices=chunk + chunk[:pad], distribution_end=len(chunk)))
+    return sets
+
+
+def _constant_rate_query_count(gen_duration_ns: int, min_queries: int, interval_ns: int) -> int:
+    """Queries the official loop generates with a constant interval.
+
+    The loop runs while ``prev_offset < gen_duration or count < min_queries``: with gen_duration > 0 that
+    is the smallest k with (k-1)*interval >= gen_duration, and at least min_queries.
+    """
+    if gen_duration_ns <= 0:
+        return max(min_queries, 0)
+    if interval_ns <= 0:
+        raise ValueError("schedule interval must be positive")
+    return max(-(-gen_duration_ns // interval_ns) + 1, min_queries)
+
+
+def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: TestMode,
+                      rules_equal_issue_scope: str = "singlestream_offline") -> Schedule:
+    """Pre-generate all queries of a series, consuming the sample and schedule RNGs as the official does.
+
+    ``mode`` is the series' mode: AccuracyOnly or PerformanceOnly (FindPeakPerformance probes run as
+    PerformanceOnly).
+    """
+    scenario = settings.scenario
+    accuracy = mode is TestMode.AccuracyOnly
+    L = loaded.indices
+    n = loaded.distribution_end
+    nL = len(L)
+    spq = settings.samples_per_query
+    gen_duration = settings.target_duration_ns * (1 if scenario is Scenario.Server else 2)
+    min_queries = settings.min_query_count
+    if accuracy and scenario is Scenario.Offline:
+        spq = n
+    if accuracy or settings.performance_issue_unique:
+        gen_duration = 0
+        min_queries = nL // spq
+
+    sample_rng = _rng.Mt19937(settings.sample_index_rng_seed)
+    schedule_rng = _rng.Mt19937(settings.schedule_rng_seed)
+    stride = spq if scenario is Scenario.MultiStream else 1
+    n_starts = len(range(0, n, stride))
+
+    # Construction order matters: each shuffle below consumes sample_rng even when its list goes unused.
+    unique_list = None
+    if accuracy:
+        unique_list = _rng.shuffled_range(sample_rng, n_starts) * stride
+    unique_perf = _rng.shuffled_range(sample_rng, n_starts) * stride
+    if not accuracy:
+        unique_list = unique_perf if settings.performance_issue_unique else None
+    equal_issue_parts = []
+    j = 0
+    while j < min_queries:
+        equal_issue_parts.append(_rng.shuffled_range(sample_rng, nL))
+        j += nL
+    equal_issue = np.concatenate(equal_issue_parts) if equal_issue_parts else np.zeros(0, np.int64)
+
+    if settings.sample_concatenate_permutation and scenario is Scenario.Offline and spq % nL != 0:
+        spq += nL - spq % nL
+
+    L_np = np.asarray(L, dtype=np.int64)
+    same = settings.performance_issue_same_index
+
+    # --- how many queries, and when ---
+    if scenario is Scenario.Server:
+        scheduled, duration = _poisson_schedule(schedule_rng, settings.target_qps, gen_duration, min_queries)
+    else:
+        interval = _rng.constant_interval_ns(settings.target_qps)
+        count = _constant_rate_query_count(gen_duration, min_queries, interval)
+        scheduled = np.arange(count, dtype=np.int64) * interval
+        duration = count * interval
+
+    count = len(scheduled)
+
+    # --- which samples ---
+    if scenario is Scenario.Offline:
+        if settings.performance_issue_same and not accuracy:
+            one = np.full(spq, L_np[same] if same < nL else 0, dtype=np.int64)
+        else:
+            reps, rem = divmod(spq, nL)
+            blocks = []
+            for _ in range(reps):
+                block = L_np.copy()
+                if settings.sample_concatenate_permutation:  # the official shuffles in accuracy mode too
+                    perm = _rng.shuffled_range(sample_rng, nL)
+                    block = block[perm]
+                blocks.append(block)
+            blocks.append(L_np[:rem])
+            one = np.concatenate(blocks)
+        # Offline always generates exactly one query (min_queries is 1, or nL // spq == 1 when unique), so
+        # the official's accuracy "remainder" query (len(L) % spq != 0) can never occur either.
+        samples = np.tile(one, count) if count != 1 else one
+        return Schedule(samples=samples, scheduled_ns=scheduled, samples_per_query=spq,
+                        generated_duration_ns=int(duration))
+
+    if scenario is Scenario.MultiStream:
+        if unique_list is not None:
+            starts = _cycle_take(unique_list, count, strict=True)
+        elif settings.performance_issue_same:
+            starts = np.full(count, same, dtype=np.int64)
+        else:
+            starts = _rng.uniform_int_array(sample_rng, 0, n - 1, count)
+        pos = starts[:, None] + np.arange(spq, dtype=np.int64)[None, :]
+        samples = L_np[pos.reshape(-1)]
+    else:
+        use_equal_issue = settings.sample_concatenate_permutation and (
+            scenario is Scenario.SingleStream or rules_equal_issue_scope == "all")
+        if unique_list is not None:
+            pos = _cycle_take(unique_list, count, strict=True)
+        elif settings.performance_issue_same:
+            pos = np.full(count, same, dtype=np.int64)
+        elif use_equal_issue:
+            pos = _cycle_take(equal_issue, count, strict=False)
+        else:
+            pos = _rng.uniform_int_array(sample_rng, 0, n - 1, count)
+        samples = L_np[pos]
+    return Schedule(samples=samples, scheduled_ns=scheduled, samples_per_query=spq,
+                    generated_duration_ns=int(duration))
+
+
+def _cycle_take(values: np.ndarray, count: int, strict: bool) -> np.ndarray:
+    """The first ``count`` draws of a list distribution; the equal-issue list cycles, the unique one may not."""
+    if count <= len(values):
+        return values[:count]
+    if strict:
+        raise IndexError("unique sample list exhausted")  # the official throws from vector::at
+    reps = -(-count // len(values))
+    return np.tile(values, reps)[:count]
+
+
+def _poisson_schedule(eng: "_rng.Mt19937", qps: float, gen_duration: int,
+                      min_queries: int) -> tuple[np.ndarray, int]:
+    """Exponential inter-arrival offsets, as many queries as the official loop generates.
+
+    Query k is scheduled at offsets[k] (offsets[0] = 0, offsets[k] = sum of the first k intervals); the
+    count is the smallest K >= 1 with offsets[K-1] >= gen_duration and K >= min_queries, and the logged
+    duration is offsets[K]. Draws in vectorised chunks; drawing past the end only consumes words of an
+    engine that is discarded after this series.
+    """
+    parts: list[np.ndarray] = [np.zeros(1, np.int64)]
+    n_offsets = 1
+    last = 0
+    chunk = max(int(qps * max(gen_duration, 0) * 1e-9 * 1.02) + 64, min_queries + 16, 1024)
+    while True:
+        iv = _rng.exponential_intervals_ns(eng, qps, chunk)
+        cum = np.cumsum(iv, dtype=np.int64) + last
+        parts.append(cum)
+        n_offsets += len(cum)
+        last = int(cum[-1])
+        if last >= gen_duration and n_offsets > min_queries + 1:
+            offsets = np.concatenate(parts)
+            first = int(np.argmax(offsets >= gen_duration))
+            K = max(first + 1, min_queries, 1)
+            if K < len(offsets):
+                return offsets[:K].copy(), int(offsets[K])
+        chunk = max(chunk // 2, 1024)

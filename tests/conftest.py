@@ -1,0 +1,21 @@
+"""Shared test helpers: simulated SUTs driven by the simulated clock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SPEC_EXAMPLES = ROOT.parent / "shared" / "spec" / "examples" / "official-v2.1"
+
+
+@pytest.fixture
+def spec_examples() -> Path:
+    if not SPEC_EXAMPLES.is_dir():
+        pytest.skip("shared/spec/examples not present beside the checkout")
+    return SPEC_EXAMPLES
