@@ -4,6 +4,7 @@ Public entry point: ``start_test(sut, qsl, settings, log_settings, options)``. T
 models: a SUT is any object with ``bind``/``issue_queries``/``flush_queries`` (see ``types``).
 """
 
+from podium.loadgen.peak import PeakResult, Probe, find_peak
 from podium.loadgen.run import TestResult, abort_test, start_test
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import (
@@ -28,6 +29,9 @@ __all__ = [
     "TestMode",
     "TestResult",
     "TestSettings",
+    "PeakResult",
+    "Probe",
     "abort_test",
+    "find_peak",
     "start_test",
 ]

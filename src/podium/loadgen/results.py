@@ -206,13 +206,16 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
 
     # early stopping uses queries issued (the official passes pr.queries_issued)
     if scenario is Scenario.SingleStream:
-        r.early_stopping = es.early_stopping_single_stream(lat_sorted, settings.target_latency_percentile)
+        r.early_stopping = es.early_stopping_single_stream(lat_sorted, settings.target_latency_percentile,
+                                                           queries_issued=min(nq, len(lat_sorted)))
     elif scenario is Scenario.MultiStream:
         r.early_stopping = es.early_stopping_multi_stream(ql if ql is not None else np.zeros(0, np.int64),
-                                                          settings.target_latency_percentile)
+                                                          settings.target_latency_percentile,
+                                                          queries_issued=min(nq, len(ql) if ql is not None else 0))
     elif scenario is Scenario.Server:
         r.early_stopping = es.early_stopping_server(lat_sorted, settings.target_latency_ns,
-                                                    settings.target_latency_percentile)
+                                                    settings.target_latency_percentile,
+                                                    queries_issued=min(nq, len(lat_sorted)))
 
     # ---- podium-only: how late were queries issued? ----
     if scenario is Scenario.Server and nq:

@@ -111,7 +111,7 @@ class Mt19937:
 
     def _unread(self, words: np.ndarray | list[int]) -> None:
         """Push words back so the next draws return them again (used after a vectorised over-draw)."""
-        words = [int(w) for w in words] if isinstance(words, np.ndarray) else list(words)
+        words = words.tolist() if isinstance(words, np.ndarray) else list(words)
         if not words:
             return
         self._buf = words + self._buf[self._pos :]

@@ -8,7 +8,9 @@ completion (bounded by podium's completion timeout), computes results and unload
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import sys
 import threading
@@ -194,35 +196,36 @@ def start_test(
         if eff.performance_sample_count <= 0 or qsl.total_sample_count <= 0:
             raise PodiumError(f"QSL {getattr(qsl, 'name', '')!r}: total ({qsl.total_sample_count}) and performance "
                               f"({eff.performance_sample_count}) sample counts must be positive")
-        if mode is TestMode.FindPeakPerformance:
-            raise PodiumError("mode FindPeakPerformance: use podium.loadgen.find_peak (or the mlperf_loadgen "
-                              "module's StartTest), not start_test")
 
         sut.bind(session.complete, session.complete_ids)
         seq = SequenceGen()
         issuer_timeout = int(options.completion_timeout_s * 1e9)
 
-        def run_series(loaded: LoadableSet, series_mode: TestMode) -> tuple[IssueOutcome, SeriesRecorder, Schedule]:
-            nonlocal timed_out
+        def load(loaded: LoadableSet) -> None:
             detail.log("loaded_qsl_set", loaded.indices)
             qsl.load_samples(list(loaded.indices))
-            schedule = generate_schedule(eff, loaded, series_mode, rules.equal_issue_scope)
+
+        def run_series(loaded: LoadableSet, series_mode: TestMode, s_eff: EffectiveSettings | None = None
+                       ) -> tuple[IssueOutcome, SeriesRecorder, Schedule]:
+            nonlocal timed_out
+            s_eff = s_eff or eff
+            schedule = generate_schedule(s_eff, loaded, series_mode, rules.equal_issue_scope)
             n = len(schedule.samples)
             first = seq.take_ids(n)
             detail.log("generated_query_count", schedule.query_count)
-            detail.log("generated_samples_per_query", eff.samples_per_query)
+            detail.log("generated_samples_per_query", s_eff.samples_per_query)
             detail.log("generated_query_duration", schedule.generated_duration_ns)
             mask = None
             log_all = series_mode is TestMode.AccuracyOnly
-            prob = accuracy_log_probability(eff)
+            prob = accuracy_log_probability(s_eff)
             if not log_all and prob > 0:
-                mask = log_mask(seq.values(n), accuracy_log_offset(eff.accuracy_log_rng_seed), prob)
+                mask = log_mask(seq.values(n), accuracy_log_offset(s_eff.accuracy_log_rng_seed), prob)
             else:
                 seq.skip_values(n)
-            rec = SeriesRecorder(clock.now, first + 1, n, schedule.samples_per_query, eff.scenario,
+            rec = SeriesRecorder(clock.now, first + 1, n, schedule.samples_per_query, s_eff.scenario,
                                  schedule.samples, mask, log_all, session._error)
             session.rec = rec
-            issuer = Issuer(clock, sut, eff, series_mode, session._error, issuer_timeout,
+            issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout,
                             lambda: session.aborted)
             out = issuer.run(schedule, rec)
             if out.ran_out:
@@ -230,7 +233,7 @@ def start_test(
                                "minimum query count and test duration were reached. Please update the relevant "
                                "expected latency or target qps in the TestSettings so they are more accurate.")
             sut.flush_queries()
-            if out.ended_naturally and series_mode is not TestMode.AccuracyOnly and eff.scenario is not Scenario.Server:
+            if out.ended_naturally and series_mode is not TestMode.AccuracyOnly and s_eff.scenario is not Scenario.Server:
                 detail.log("generic_message", "Ending naturally: Minimum query count and test duration met.")
             if not issuer.wait_all(rec, out.samples_issued) or issuer.timed_out:
                 timed_out = True
@@ -253,6 +256,7 @@ def start_test(
             detail.log("generic_message", "Starting accuracy mode")
             sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
             for loaded in sets:
+                load(loaded)
                 run_series(loaded, TestMode.AccuracyOnly)
                 qsl.unload_samples(list(loaded.indices))
                 if session.aborted or timed_out:
@@ -261,10 +265,21 @@ def start_test(
             detail.log("generic_message", "Starting performance mode")
             sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
             loaded = sets[0]
+            load(loaded)
             out, rec, _ = run_series(loaded, TestMode.PerformanceOnly)
             perf = compute(eff, sut_name, out, rec, timed_out or session.aborted)
             logs.log_results(detail, perf)
             qsl.unload_samples(list(loaded.indices))
+        if mode is TestMode.FindPeakPerformance:
+
+            def probe(loaded: LoadableSet, qps: float) -> PerformanceResult:
+                p_eff = dataclasses.replace(eff, target_qps=qps)
+                out, rec, _ = run_series(loaded, TestMode.PerformanceOnly, p_eff)
+                return compute(p_eff, sut_name, out, rec, timed_out or session.aborted)
+
+            perf = _find_peak_performance(eff, qsl, detail, load, probe)
+            if perf is not None:
+                logs.log_results(detail, perf)
     finally:
         session.rec = None
         with _ACTIVE_LOCK:
@@ -292,6 +307,64 @@ def start_test(
                         labels=list(options.labels))
     result.result_json = write_result_json(result, outdir / "podium_result.json", rules, extra_result)
     return result
+
+
+def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, detail: logs.DetailLog, load: Any,
+                           probe: Any) -> PerformanceResult | None:
+    """The official FindPeakPerformance mode (Server only): widen the QPS until latency fails, then bisect.
+
+    Only the performance constraint (the latency percentile) steers the search, as the official does; the
+    result reported is the last passing lower bound's run.
+    """
+    detail.log("generic_message", "Starting FindPeakPerformance mode")
+    if eff.scenario is not Scenario.Server:
+        detail.log("error_invalid_config", "Finding peak performance is only supported in Server scenarios.",
+                   error=True)
+        return None
+    field = "%f"  # std::to_string(double)
+    detail.log("generic_message", "FindPeakPerformance: Check validity of the base settings field: "
+               + field % eff.target_qps)
+    total = int(qsl.total_sample_count)
+    loaded = generate_loadable_sets(total, eff)[0]
+    load(loaded)
+    lower = probe(loaded, eff.target_qps)
+    if not lower.perf_constraints_met:
+        detail.log("error_runtime", "FindPeakPerformance: Initial lower bound does not satisfy performance "
+                   "constraints, msg: " + lower.perf_constraints_recommendation, error=True)
+        qsl.unload_samples(list(loaded.indices))
+        return lower
+    qsl.unload_samples(list(loaded.indices))
+    step = float(eff.requested.server_find_peak_qps_boundary_step_size)
+    while True:
+        u_qps = lower.settings.target_qps * (1 + step)
+        detail.log("generic_message", "FindBoundaries: Checking fields [" + field % lower.settings.target_qps
+                   + ", " + field % u_qps + ")")
+        load(loaded)
+        upper = probe(loaded, u_qps)
+        qsl.unload_samples(list(loaded.indices))
+        if not upper.perf_constraints_met:
+            break
+        lower = upper
+    detail.log("generic_message", "FindPeakPerformance: Found boundaries: [" + field % lower.settings.target_qps
+               + ", " + field % upper.settings.target_qps + ")")
+    load(loaded)
+    decimals = int(eff.requested.server_find_peak_qps_decimals_of_precision)
+    while True:
+        lo, hi = lower.settings.target_qps, upper.settings.target_qps
+        if math.floor(lo * 10 ** decimals) + 1 >= math.floor(hi * 10 ** decimals):
+            break
+        mid = lo + (hi - lo) / 2
+        detail.log("generic_message", "FindPeakPerformanceBinarySearch: Testing the mid value of bounds ["
+                   + field % lo + ", " + field % hi + "): " + field % mid)
+        m = probe(loaded, mid)
+        if m.perf_constraints_met:
+            lower = m
+        else:
+            upper = m
+    detail.log("generic_message", "FindPeakPerformance: Found peak performance field: "
+               + field % lower.settings.target_qps)
+    qsl.unload_samples(list(loaded.indices))
+    return lower
 
 
 def _log_version(detail: logs.DetailLog, rules: RoundRules) -> None:
