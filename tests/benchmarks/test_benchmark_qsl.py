@@ -55,6 +55,10 @@ def test_unload_frees_and_partial_unload_compacts() -> None:
         qsl.get_batch(np.array([1, 2]))
     qsl.unload_samples([1, 3, 5])
     assert qsl.loaded_count == 0 and qsl._data is None
+    with pytest.raises(PodiumError, match=r"samples \[1\] were not loaded"):
+        qsl.get_batch(np.array([1]))
+    with pytest.raises(PodiumError, match=r"sample index 25 out of range, expected 0..19"):
+        qsl.get_batch(np.array([25]))
 
 
 def test_index_out_of_range() -> None:

@@ -13,6 +13,9 @@ import numpy as np
 
 from podium.errors import PodiumError
 
+#: Slot of a sample that is not in the cache: out of bounds for any cache array.
+_UNLOADED = np.iinfo(np.int64).max
+
 Samples = np.ndarray | dict[str, np.ndarray]
 #: ``loader(indices) -> samples``: pre-processed samples for those QSL indices, rows in the same order.
 SampleLoader = Callable[[np.ndarray], Samples]
@@ -21,8 +24,9 @@ SampleLoader = Callable[[np.ndarray], Samples]
 class ArrayQSL:
     """A QSL (``podium.loadgen.types.QuerySampleLibrary``) caching pre-processed samples in RAM.
 
-    ``slot[qsl index]`` gives the row of that sample in the cache (-1 when not loaded), so loads and
-    unloads of arbitrary index sets keep ``get_batch`` to two array look-ups.
+    ``slot[qsl index]`` gives the row of that sample in the cache, so loads and unloads of arbitrary index
+    sets keep ``get_batch`` to two array look-ups. A sample not loaded has a slot far past the end of the
+    cache: reading it makes numpy raise IndexError, which saves a per-batch check on the hot path.
     """
 
     def __init__(self, name: str, total_sample_count: int, performance_sample_count: int,
@@ -33,7 +37,7 @@ class ArrayQSL:
         self.total_sample_count = int(total_sample_count)
         self.performance_sample_count = int(min(performance_sample_count, total_sample_count))
         self._loader = loader
-        self._slot = np.full(self.total_sample_count, -1, dtype=np.int64)
+        self._slot = np.full(self.total_sample_count, _UNLOADED, dtype=np.int64)
         self._data: Samples | None = None
         self._loaded = np.empty(0, dtype=np.int64)  # QSL index held by each cache row
 
@@ -41,7 +45,7 @@ class ArrayQSL:
     def load_samples(self, indices: Sequence[int] | np.ndarray) -> None:
         """Pre-process and cache the samples (already-cached ones are kept, not redone)."""
         idx = self._check(indices, "load_samples")
-        new = np.unique(idx[self._slot[idx] < 0])
+        new = np.unique(idx[self._slot[idx] == _UNLOADED])
         if new.size == 0:
             return
         fresh = self._loader(new)
@@ -56,8 +60,8 @@ class ArrayQSL:
     def unload_samples(self, indices: Sequence[int] | np.ndarray) -> None:
         """Drop the samples from the cache; the memory is freed once nothing remains loaded."""
         idx = self._check(indices, "unload_samples")
-        self._slot[idx] = -1
-        keep = self._slot[self._loaded] >= 0
+        self._slot[idx] = _UNLOADED
+        keep = self._slot[self._loaded] != _UNLOADED
         if not keep.any():
             self._data, self._loaded = None, np.empty(0, dtype=np.int64)
             return
@@ -70,11 +74,16 @@ class ArrayQSL:
     # -- harness side ------------------------------------------------------------------------------
     def get_batch(self, indices: np.ndarray) -> Samples:
         """The cached pre-processed samples for these QSL indices, stacked in order (a new array)."""
-        slots = self._slot[indices]
-        if slots.size and slots.min() < 0:
-            missing = np.asarray(indices)[slots < 0][:5].tolist()
-            raise PodiumError(f"QSL {self.name}: samples {missing} were not loaded (load_samples first)")
-        return _take(self._data, slots)
+        try:
+            return _take(self._data, self._slot[indices])
+        except (IndexError, PodiumError):
+            idx = np.asarray(indices, dtype=np.int64)
+            bad = idx[(idx < 0) | (idx >= self.total_sample_count)]
+            if bad.size:
+                raise PodiumError(f"QSL {self.name}: sample index {bad[0]} out of range, "
+                                  f"expected 0..{self.total_sample_count - 1}") from None
+            missing = idx[self._slot[idx] == _UNLOADED][:5].tolist()
+            raise PodiumError(f"QSL {self.name}: samples {missing} were not loaded (load_samples first)") from None
 
     @property
     def loaded_count(self) -> int:

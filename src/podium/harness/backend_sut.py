@@ -140,6 +140,8 @@ class BackendSUT(BaseSUT):
 
     def _enqueue(self, ids: Any, idx: Any, via_ids: bool) -> None:
         if not self._threads:  # inline: run in the caller's thread, in max-size batches
+            if self._stopping:
+                raise PodiumError(f"{self.name}: issue after close()")
             n = len(ids)
             for start in range(0, n, self._max_batch):
                 stop = min(start + self._max_batch, n)
@@ -150,10 +152,10 @@ class BackendSUT(BaseSUT):
         arrival = time.perf_counter_ns() if self._wait_ns else 0
         n = len(ids)
         with self._lock:
-            if self._stopping:
-                raise PodiumError(f"{self.name}: issue after close()")
             while len(self._spans) >= self._max_queued and not self._stopping:
                 self._space_cv.wait()
+            if self._stopping:  # checked after any wait too: workers may be gone
+                raise PodiumError(f"{self.name}: issue after close()")
             self._spans.append([ids, idx, 0, arrival, via_ids])
             self._pending += n
             # Wake as many workers as there are full batches to run, at least one.

@@ -37,6 +37,7 @@ class IssueOutcome:
     ran_out: bool = False
     stop_reason: str | None = None  # error message when issuing stopped early
     aborted: bool = False
+    issue_return_ns: int = 0  # Offline: when the single issue call returned
 
 
 class Issuer:
@@ -82,6 +83,7 @@ class Issuer:
         else:
             self.sut.issue_queries(query)
             del query
+        out.issue_return_ns = clock.now()
         out.queries_issued = 1
         out.samples_issued = n
         out.issued_ns = np.array([t], dtype=np.int64)

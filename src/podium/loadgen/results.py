@@ -227,7 +227,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
         gap = out.issued_ns[1:] - prev_done
         r.lateness = _dist("issue_gap", gap[prev_done != 0])
     elif scenario is Scenario.Offline and nq:
-        r.lateness = _dist("issue_call", np.array([int(out.issued_ns[0]) - out.start_ns]))
+        r.lateness = _dist("issue_call", np.array([max(out.issue_return_ns - int(out.issued_ns[0]), 0)]))
 
     r.power_begin_wall_ns = out.start_wall_ns
     r.power_end_wall_ns = out.start_wall_ns + (max_completion - out.start_ns)

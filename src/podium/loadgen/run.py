@@ -80,6 +80,9 @@ class _Session:
         self.aborted = False
         self.detail: logs.DetailLog | None = None
         self.stray_errors = 0
+        self.series_name = ""
+        self.started_ns = clock.now()
+        self.series_started_ns = self.started_ns
 
     def complete(self, responses: Any) -> None:
         t = self.clock.now()
@@ -106,6 +109,20 @@ class _Session:
 
 _ACTIVE: list[_Session] = []
 _ACTIVE_LOCK = threading.Lock()
+
+
+def progress() -> dict[str, Any] | None:
+    """A snapshot of the running test for progress displays (None when no test runs); thread-safe, cheap."""
+    with _ACTIVE_LOCK:
+        session = _ACTIVE[-1] if _ACTIVE else None
+    if session is None:
+        return None
+    rec = session.rec
+    d: dict[str, Any] = {"series": session.series_name, "elapsed_s": (session.clock.now() - session.started_ns) / 1e9}
+    if rec is not None:
+        d.update(completed=rec.completed, generated=rec.n,
+                 series_elapsed_s=(session.clock.now() - session.series_started_ns) / 1e9)
+    return d
 
 
 def abort_test() -> None:
@@ -225,6 +242,8 @@ def start_test(
             rec = SeriesRecorder(clock.now, first + 1, n, schedule.samples_per_query, s_eff.scenario,
                                  schedule.samples, mask, log_all, session._error)
             session.rec = rec
+            session.series_name = series_mode.value
+            session.series_started_ns = clock.now()
             issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout,
                             lambda: session.aborted)
             out = issuer.run(schedule, rec)

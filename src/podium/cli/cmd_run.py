@@ -1,0 +1,192 @@
+"""``podium run``: run a benchmark, show live progress, then the results and where the logs are."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from podium.errors import PodiumError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a benchmark (default: digits, Offline, performance then accuracy)",
+                       description="Run a benchmark through podium's LoadGen and harness. With no options: "
+                       "the digits benchmark, Offline, a short performance run then an accuracy run.")
+    p.add_argument("--benchmark", default="digits", help="benchmark name (podium list shows them)")
+    p.add_argument("--scenario", default="Offline", help="Offline | Server | SingleStream | MultiStream")
+    p.add_argument("--mode", default="performance,accuracy",
+                   help="performance, accuracy, submission, or a comma list (default: performance,accuracy)")
+    p.add_argument("--backend", default="onnxruntime")
+    p.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option, e.g. intra_op_threads=2 (repeatable)")
+    p.add_argument("--model-path", help="model file (default: the benchmark's shipped or built model)")
+    p.add_argument("--data-dir", help="data set folder (benchmarks that need one)")
+    p.add_argument("--conf", dest="mlperf_conf", help="mlperf.conf (default: the built-in v2.1 file)")
+    p.add_argument("--user-conf", help="user.conf with your settings")
+    p.add_argument("--audit-config", help="audit.config for a compliance test")
+    p.add_argument("--output", default="podium-results", help="output folder (default: podium-results)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="short run: min duration in seconds (default 5; a valid MLPerf run needs 600)")
+    p.add_argument("--full", action="store_true",
+                   help="use the settings files' durations and query counts (a full-length MLPerf run)")
+    p.add_argument("--query-count", type=int, help="min query count (short runs default to 1)")
+    p.add_argument("--target-qps", type=float, help="Server target QPS")
+    p.add_argument("--expected-qps", type=float, help="Offline expected QPS")
+    p.add_argument("--expected-latency-ms", type=float, help="SingleStream/MultiStream expected latency")
+    p.add_argument("--latency-bound-ms", type=float, help="Server latency bound (default: mlperf.conf)")
+    p.add_argument("--batch-size", type=int, help="max batch size of the harness")
+    p.add_argument("--max-wait-us", type=int, help="max time a batch waits to fill (Server)")
+    p.add_argument("--workers", type=int, help="harness worker threads")
+    p.add_argument("--completion-timeout", type=float, default=300.0,
+                   help="end the run INVALID if no sample completes for this many seconds (default 300)")
+    p.add_argument("--find-peak", action="store_true",
+                   help="search the peak first (Server: highest VALID QPS; streams: settled latency)")
+    p.set_defaults(func=run)
+
+
+def _backend_options(items: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise PodiumError(f"--backend-option {item!r}: expected KEY=VALUE")
+        k, v = item.split("=", 1)
+        opts[k.strip()] = v.strip()
+    return opts
+
+
+def request_from_args(args: argparse.Namespace) -> Any:
+    from podium.suite import RunRequest
+
+    modes = tuple(m.strip().lower() for m in args.mode.split(",") if m.strip())
+    if args.full and args.duration is not None:
+        raise PodiumError("--full and --duration: choose one (--full uses the settings files' durations)")
+    duration = None if args.full else (args.duration if args.duration is not None else 5.0)
+    for name in ("target_qps", "expected_qps", "expected_latency_ms", "latency_bound_ms"):
+        v = getattr(args, name)
+        if v is not None and v <= 0:
+            raise PodiumError(f"--{name.replace('_', '-')}: expected a positive number, got {v:g}")
+    for name in ("batch_size", "workers", "query_count"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise PodiumError(f"--{name.replace('_', '-')}: expected an integer >= 1, got {v}")
+    return RunRequest(
+        benchmark=args.benchmark, scenario=args.scenario, modes=modes, backend=args.backend,
+        backend_options=_backend_options(args.backend_option), model_path=args.model_path, data_dir=args.data_dir,
+        mlperf_conf=args.mlperf_conf, user_conf=args.user_conf, audit_config=args.audit_config,
+        output=args.output, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,
+        expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,
+        latency_bound_ms=args.latency_bound_ms, batch_size=args.batch_size, max_wait_us=args.max_wait_us,
+        workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak)
+
+
+class _Progress:
+    """A live line: stage, elapsed, samples completed / generated, current rate."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.stage = "starting"
+        self._stop = threading.Event()
+        self._last: tuple[float, int] | None = None
+
+    def set_stage(self, stage: str) -> None:
+        self.stage = stage
+        self._last = None
+
+    def render(self) -> Text:
+        from podium.loadgen.run import progress
+
+        p = progress()
+        text = Text(f"{self.stage:<16}", style="bold cyan")
+        if p and "completed" in p:
+            now = time.perf_counter()
+            rate = ""
+            if self._last is not None and now > self._last[0]:
+                r = (p["completed"] - self._last[1]) / (now - self._last[0])
+                rate = f"  {r:,.0f} samples/s"
+            self._last = (now, p["completed"])
+            text.append(f"  {p['series']:<16} {p['series_elapsed_s']:6.1f} s  completed "
+                        f"{p['completed']:,}/{p['generated']:,}{rate}")
+        return text
+
+    def loop(self, live: Live) -> None:
+        while not self._stop.wait(0.25):
+            live.update(self.render())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def run(args: argparse.Namespace) -> int:
+    from podium.suite import run_benchmark
+
+    console = Console()
+    req = request_from_args(args)
+    prog = _Progress(console)
+    with Live(prog.render(), console=console, refresh_per_second=4, transient=True) as live:
+        t = threading.Thread(target=prog.loop, args=(live,), daemon=True)
+        t.start()
+        try:
+            outcome = run_benchmark(req, on_stage=prog.set_stage)
+        finally:
+            prog.stop()
+    show_outcome(console, outcome)
+    perf_ok = outcome.performance is None or outcome.performance.valid
+    acc_ok = outcome.accuracy_result is None or outcome.accuracy_result.passed
+    return 0 if perf_ok and acc_ok else 1
+
+
+def show_outcome(console: Console, outcome: Any) -> None:
+    for label in outcome.labels:
+        console.print(f"[yellow]note:[/] {label}")
+    for note in outcome.notes:
+        console.print(f"[dim]setting:[/] {note}")
+    if outcome.peak is not None:
+        pk = outcome.peak
+        t = Table(title=f"find-peak ({pk.scenario})")
+        for c in ("probe", "kind", "target", "duration ms", "valid", "metric", "latency ns", "wall s"):
+            t.add_column(c)
+        for i, p in enumerate(pk.probes):
+            t.add_row(str(i), p.kind, f"{p.target:,.1f}", str(p.duration_ms), "yes" if p.valid else "NO",
+                      f"{p.metric:,.2f}", f"{p.latency_ns:,}", f"{p.wall_s:.1f}")
+        console.print(t)
+        console.print(f"peak: [bold]{pk.value:,.2f} {pk.unit}[/]  confidence: {pk.confidence}")
+    perf = outcome.performance.performance if outcome.performance is not None else None
+    if perf is not None:
+        t = Table(title=f"{outcome.request.benchmark} · {perf.scenario.value} · performance")
+        t.add_column("figure")
+        t.add_column("value", justify="right")
+        from podium.loadgen.run import _headline
+        from podium.loadgen.rules import DEFAULT_ROUND
+
+        head = _headline(perf, DEFAULT_ROUND)
+        t.add_row(head["name"], f"{head['value']:,.2f}" if isinstance(head["value"], float) else f"{head['value']:,}")
+        t.add_row("samples / queries", f"{perf.sample_count:,} / {perf.query_count:,}")
+        t.add_row("duration (s)", f"{max(perf.final_query_issued_time_s, perf.max_latency_s):.2f}")
+        for p in (0.5, 0.9, 0.99):
+            v = perf.sample_percentiles.get(p)
+            if v is not None:
+                t.add_row(f"p{p * 100:g} latency (ms)", f"{v / 1e6:,.3f}")
+        if perf.lateness.get("count"):
+            late = perf.lateness
+            t.add_row(f"{late['kind'].replace('_', ' ')} p50/p99/max (µs)",
+                      f"{late['p50_ns'] / 1e3:,.1f} / {late['p99_ns'] / 1e3:,.1f} / {late['max_ns'] / 1e3:,.1f}")
+        verdict = "[green]VALID[/]" if perf.valid else "[red]INVALID[/]"
+        t.add_row("result", verdict)
+        for r in perf.invalid_reasons:
+            t.add_row("", f"[red]{r}[/]")
+        console.print(t)
+        console.print(f"logs: {Path(outcome.performance.log_paths['summary']).parent}")
+    acc = outcome.accuracy_result
+    if acc is not None:
+        style = "green" if acc.passed else "red"
+        console.print(f"accuracy: {acc.line}  target {acc.target:.4f} -> [{style}]"
+                      f"{'PASS' if acc.passed else 'FAIL'}[/]")
+        console.print(f"logs: {Path(outcome.accuracy.log_paths['accuracy']).parent} (accuracy.txt beside them)")

@@ -1,0 +1,226 @@
+"""``run_benchmark``: one benchmark, one scenario, performance and/or accuracy, end to end.
+
+Settings come from the built-in v2.1 mlperf.conf, then the user's user.conf, then command-line values; a
+short run (the default of ``podium run``) overrides the duration and query count and says so in every output.
+Expected QPS / latency the user did not give are measured (``calibrate``) and labelled as such.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from podium.backends import get_backend
+from podium.benchmarks import get_benchmark
+from podium.errors import PodiumError
+from podium.harness import BackendSUT
+from podium.loadgen import LogSettings, RunOptions, Scenario, TestMode, TestResult, TestSettings, start_test
+from podium.loadgen import config as lgconfig
+from podium.loadgen.peak import PeakResult, find_peak
+from podium.suite.calibrate import Calibration, calibrate
+from podium.suite.sysinfo import brief_system_info
+
+MODES = ("performance", "accuracy", "submission")
+
+
+@dataclass
+class RunRequest:
+    """What the user asked for (the CLI's options)."""
+
+    benchmark: str = "digits"
+    scenario: str = "Offline"
+    modes: tuple[str, ...] = ("performance", "accuracy")
+    backend: str = "onnxruntime"
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    model_path: str | None = None
+    data_dir: str | None = None
+    mlperf_conf: str | None = None
+    user_conf: str | None = None
+    audit_config: str | None = None
+    output: str = "podium-results"
+    duration_s: float | None = 5.0  # None = the settings files' durations (a full-length run)
+    query_count: int | None = None
+    target_qps: float | None = None
+    expected_qps: float | None = None
+    expected_latency_ms: float | None = None
+    latency_bound_ms: float | None = None
+    batch_size: int | None = None
+    max_wait_us: int | None = None
+    workers: int | None = None
+    completion_timeout_s: float = 300.0
+    find_peak: bool = False
+
+
+@dataclass
+class RunOutcome:
+    """What ``run_benchmark`` produced."""
+
+    request: RunRequest
+    output: Path
+    performance: TestResult | None = None
+    accuracy: TestResult | None = None
+    accuracy_result: Any = None
+    peak: PeakResult | None = None
+    labels: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    calibration: Calibration | None = None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _user_conf_names(path: str | None) -> set[str]:
+    if not path:
+        return set()
+    return {key.rsplit(".", 1)[-1] for key in lgconfig.parse_config_file(path)}
+
+
+def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
+                   notes: list[str]) -> TestSettings:
+    """Settings files, then command-line values, then measured defaults for what is still unset."""
+    scenario = Scenario.parse(req.scenario)
+    settings = lgconfig.load_settings(conf_model, scenario, mlperf_conf=req.mlperf_conf, user_conf=req.user_conf)
+    in_user = _user_conf_names(req.user_conf)
+    if req.duration_s is not None:
+        if req.duration_s <= 0:
+            raise PodiumError(f"--duration: expected a positive number of seconds, got {req.duration_s:g}")
+        settings.min_duration_ms = int(round(req.duration_s * 1000))
+        settings.min_query_count = req.query_count if req.query_count is not None else 1
+    elif req.query_count is not None:
+        settings.min_query_count = req.query_count
+    if req.target_qps is not None:
+        settings.server_target_qps = req.target_qps
+    if req.expected_qps is not None:
+        settings.offline_expected_qps = req.expected_qps
+    if req.expected_latency_ms is not None:
+        settings.single_stream_expected_latency_ns = req.expected_latency_ms * 1e6
+        settings.multi_stream_expected_latency_ns = req.expected_latency_ms * 1e6
+    if req.latency_bound_ms is not None:
+        settings.server_target_latency_ns = int(req.latency_bound_ms * 1e6)
+    if calib is not None:
+        sps = calib.samples_per_second
+        if scenario is Scenario.Offline and req.expected_qps is None and "target_qps" not in in_user:
+            # 20 % above the measured rate: a long run is valid, a short one is not
+            settings.offline_expected_qps = round(sps * 1.2, 1)
+            notes.append(f"offline_expected_qps = {settings.offline_expected_qps:g} (measured "
+                         f"{sps:.0f} samples/s x 1.2; set --expected-qps to choose)")
+        if scenario is Scenario.Server and req.target_qps is None and "target_qps" not in in_user:
+            settings.server_target_qps = round(sps * 0.5, 1)
+            notes.append(f"server_target_qps = {settings.server_target_qps:g} (50 % of the measured "
+                         f"{sps:.0f} samples/s; set --target-qps or use --find-peak)")
+        if (scenario in (Scenario.SingleStream, Scenario.MultiStream) and req.expected_latency_ms is None
+                and "target_latency" not in in_user):
+            per_query = calib.batch1_latency_s * (1 if scenario is Scenario.SingleStream
+                                                  else settings.multi_stream_samples_per_query)
+            ns = max(per_query * 1e9 / 2, 1000.0)  # half the measured time: pre-generate ample queries
+            if scenario is Scenario.SingleStream:
+                settings.single_stream_expected_latency_ns = ns
+            else:
+                settings.multi_stream_expected_latency_ns = ns
+            notes.append(f"expected latency = {ns / 1e6:.3f} ms (half the measured {per_query * 1e3:.3f} ms, so "
+                         "enough queries are pre-generated)")
+    return settings
+
+
+def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None) -> RunOutcome:
+    """Run what ``req`` asks and write every result file under ``req.output``."""
+    stage = on_stage or (lambda _s: None)
+    for m in req.modes:
+        if m not in MODES:
+            raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
+    bench = get_benchmark(req.benchmark)
+    scenario = Scenario.parse(req.scenario)
+    if not bench.supports(scenario.value):
+        raise PodiumError(f"--scenario {scenario.value}: benchmark {bench.name} runs "
+                          f"{', '.join(bench.scenarios)}")
+    out = Path(req.output)
+    outcome = RunOutcome(request=req, output=out)
+    if req.duration_s is not None:
+        outcome.labels.append(f"short run: min_duration {req.duration_s:g} s, min_query_count "
+                              f"{req.query_count if req.query_count is not None else 1} - not a valid MLPerf "
+                              "duration (MLPerf v2.1 requires 600 s and the mlperf.conf query counts)")
+    if bench.random_weights:
+        outcome.labels.append("random weights: performance only, accuracy is meaningless")
+
+    stage("loading model")
+    model_path = bench.resolve_model_path(req.model_path)
+    backend = get_backend(req.backend, **req.backend_options)
+    backend.load(str(model_path))
+    qsl = bench.create_qsl(req.data_dir)
+    calib = None
+    needs_calib = req.duration_s is not None or req.find_peak
+    if needs_calib:
+        stage("calibrating")
+        from podium.harness.batching import policy_for
+
+        policy = policy_for(scenario.value, max_batch_size=req.batch_size, max_wait_us=req.max_wait_us,
+                            workers=req.workers)
+        calib = calibrate(backend, qsl, policy.max_batch_size)
+        outcome.calibration = calib
+    settings = build_settings(req, bench.conf_model, calib, outcome.notes)
+
+    sut = BackendSUT(backend, qsl, bench.postprocess, scenario_hint=scenario.value, max_batch_size=req.batch_size,
+                     max_wait_us=req.max_wait_us, workers=req.workers, name=f"podium-{bench.name}-{req.backend}")
+    options = RunOptions(completion_timeout_s=req.completion_timeout_s, labels=list(outcome.labels))
+    extra = {
+        "benchmark": bench.info(),
+        "backend": {"name": req.backend, "options": req.backend_options,
+                    "version": getattr(backend, "version", None)},
+        "model": {"path": str(model_path), "sha256": _sha256(model_path)},
+        "system": brief_system_info(),
+        "notes": outcome.notes,
+        "harness": sut.stats() if hasattr(sut, "stats") else {},
+    }
+    try:
+        if req.find_peak:
+            stage("find-peak")
+            outcome.peak = find_peak(sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
+                                     out / "find_peak", options=options)
+        if "submission" in req.modes:
+            stage("submission run")
+            res = start_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
+                             LogSettings(outdir=str(out / "submission")), options=options,
+                             audit_config=req.audit_config, extra_result=extra)
+            outcome.performance = res
+            outcome.accuracy = res
+        else:
+            if "performance" in req.modes:
+                stage("performance")
+                outcome.performance = start_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
+                                                 LogSettings(outdir=str(out / "performance")), options=options,
+                                                 audit_config=req.audit_config, extra_result=extra)
+            if "accuracy" in req.modes:
+                stage("accuracy")
+                outcome.accuracy = start_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
+                                              LogSettings(outdir=str(out / "accuracy")), options=options,
+                                              audit_config=req.audit_config, extra_result=extra)
+        if outcome.accuracy is not None:
+            stage("scoring accuracy")
+            acc_dir = Path(outcome.accuracy.log_paths["accuracy"]).parent
+            result = bench.score_accuracy(outcome.accuracy.log_paths["accuracy"], req.data_dir)
+            outcome.accuracy_result = result
+            (acc_dir / "accuracy.txt").write_text(result.accuracy_txt, encoding="utf-8")
+            _merge_json(acc_dir / "podium_result.json", {"accuracy": {
+                "metric": result.metric, "value": result.value, "target": result.target,
+                "passed": result.passed, "line": result.line}})
+    finally:
+        sut.close()
+    if sut.errors:
+        outcome.notes.append(f"harness: {sut.errors} batches failed ({sut.failed_samples} samples answered "
+                             f"empty); last error: {sut.last_error}")
+    return outcome
+
+
+def _merge_json(path: Path, extra: dict[str, Any]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data.update(extra)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
