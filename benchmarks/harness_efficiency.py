@@ -20,10 +20,10 @@ Runs in well under a minute with the defaults on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import statistics
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -8,8 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podium.backends import (Backend, BackendEntry, BackendError, TensorSpec, available_backends, get_backend,
-                             register_backend)
+from podium.backends import (
+    Backend,
+    BackendEntry,
+    BackendError,
+    TensorSpec,
+    available_backends,
+    get_backend,
+    register_backend,
+)
 from podium.backends import registry as backend_registry
 from podium.errors import PodiumError
 
@@ -17,7 +24,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
 
-def _save(model: "onnx.ModelProto", path: Path) -> Path:
+def _save(model: onnx.ModelProto, path: Path) -> Path:
     model.opset_import[0].version = 13
     model.ir_version = 8  # readable by any onnxruntime >= 1.17
     onnx.save(model, str(path))

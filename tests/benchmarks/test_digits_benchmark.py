@@ -109,7 +109,8 @@ def test_model_path_resolution(bench: Benchmark, tmp_path: Path) -> None:
 def test_build_without_torch_says_how_to_install(bench: Benchmark, monkeypatch: pytest.MonkeyPatch,
                                                  tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    with pytest.raises(PodiumError, match=r"PyTorch is needed to rebuild the digits model: pip install 'podium\[torch\]'"):
+    with pytest.raises(PodiumError, match=r"PyTorch is needed to rebuild the digits model: "
+                                          r"pip install 'podium\[torch\]'"):
         bench.build_model(tmp_path)
 
 

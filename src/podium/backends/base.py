@@ -71,7 +71,7 @@ class Backend(abc.ABC):
         """Version of the underlying inference library."""
 
     @abc.abstractmethod
-    def load(self, model_path: str | Path) -> "Backend":
+    def load(self, model_path: str | Path) -> Backend:
         """Load the model file; raises ``BackendError`` naming the path when it is missing or unreadable."""
 
     @property
@@ -92,10 +92,10 @@ class Backend(abc.ABC):
         """The settings that shape performance, for result files (library, version, threads, …)."""
         return {"backend": self.name, "version": self.version}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op default is right for backends holding nothing
         """Free the loaded model."""
 
-    def __enter__(self) -> "Backend":
+    def __enter__(self) -> Backend:
         return self
 
     def __exit__(self, *exc: object) -> None:

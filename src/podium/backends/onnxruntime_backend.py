@@ -79,7 +79,8 @@ class OnnxRuntimeBackend(Backend):
         self.graph_optimization_level = level
         mode = str(execution_mode).lower()
         if mode not in ("sequential", "parallel"):
-            raise BackendError(f"backend option execution_mode: expected sequential or parallel, got {execution_mode!r}")
+            raise BackendError("backend option execution_mode: expected sequential or parallel, "
+                               f"got {execution_mode!r}")
         self.execution_mode = mode
         self.session_options = dict(session_options or {})
         self.model_path: Path | None = None
@@ -114,7 +115,7 @@ class OnnxRuntimeBackend(Backend):
                                    "attribute (use a dotted key for a session config entry)")
         return so
 
-    def load(self, model_path: str | Path) -> "OnnxRuntimeBackend":
+    def load(self, model_path: str | Path) -> OnnxRuntimeBackend:
         path = Path(model_path)
         if not path.is_file():
             raise BackendError(f"{path}: model file not found")

@@ -7,7 +7,7 @@ Multi-input models (e.g. BERT) use a dict of arrays with the same row layout.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -18,7 +18,8 @@ import itertools
 import logging
 import threading
 import time
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -299,7 +300,7 @@ class BackendSUT(BaseSUT):
             log.warning("%s: workers %s still busy after %s s; left running as daemon threads",
                         self.name, ", ".join(alive), timeout)
 
-    def __enter__(self) -> "BackendSUT":
+    def __enter__(self) -> BackendSUT:
         return self
 
     def __exit__(self, *exc: object) -> None:
