@@ -220,3 +220,26 @@ def test_fast_path_gets_arrays(tmp_path):
                                                              min_duration_ms=100, **SEEDS),
                      LogSettings(outdir=str(tmp_path)), clock=clock, audit_config=None)
     assert Fast.calls == 1 and res.performance.sample_count == 1100
+
+
+def test_trace_is_valid_chrome_trace_with_every_sample(tmp_path):
+    clock = SimClock()
+    sut = SimSUT(clock, 1_000_000)
+    start_test(sut, SimpleQSL(16, 16), TestSettings(scenario=Scenario.SingleStream, min_duration_ms=10,
+                                                    min_query_count=5, **SEEDS),
+               LogSettings(outdir=str(tmp_path), enable_trace=True), clock=clock, audit_config=None)
+    trace = json.loads((tmp_path / "mlperf_log_trace.json").read_text())
+    begins = [e for e in trace["traceEvents"] if e.get("ph") == "b"]
+    ends = {e["id"]: e for e in trace["traceEvents"] if e.get("ph") == "e"}
+    assert len(begins) == 11 and trace["traceEvents"][-1] == {"name": "LastTrace"}
+    for b in begins:
+        assert ends[b["id"]]["ts"] - b["ts"] == pytest.approx(1000.0)  # 1 ms in µs
+        assert b["args"]["complete_ns"] == 1_000_000
+
+
+def test_trace_off_by_default(tmp_path):
+    clock = SimClock()
+    start_test(SimSUT(clock, 1000), SimpleQSL(4, 4), TestSettings(scenario=Scenario.Offline, min_duration_ms=1,
+                                                                  **SEEDS),
+               LogSettings(outdir=str(tmp_path)), clock=clock, audit_config=None)
+    assert not (tmp_path / "mlperf_log_trace.json").exists()

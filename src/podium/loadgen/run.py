@@ -32,6 +32,7 @@ from podium.loadgen.results import PerformanceResult, compute
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
 from podium.loadgen.sampling import SequenceGen, accuracy_log_offset, accuracy_log_probability, log_mask
 from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_sets, generate_schedule
+from podium.loadgen.trace import TraceWriter
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import QuerySampleLibrary
 
@@ -170,13 +171,13 @@ def start_test(
         accuracy_f = open(paths["accuracy"], "w", encoding="utf-8")
     except OSError as exc:
         raise PodiumError(f"{exc.filename}: cannot open the log file for writing ({exc.strerror})") from exc
-    if log_settings.enable_trace:
-        paths["trace"].write_text('{"traceEvents":[\n{"name":"LastTrace"}\n],\n"displayTimeUnit":"ns",\n'
-                                  '"otherData":{\n"ts":0,\n"version":"MLPerf LoadGen v1.0"\n}\n}\n')
+    trace = None
 
     session = _Session(clock)
     origin = clock.now()
     detail = logs.DetailLog(detail_f, origin, clock.now, log_settings.copy_detail_to_stdout)
+    if log_settings.enable_trace:
+        trace = TraceWriter(open(paths["trace"], "w", encoding="utf-8"), origin)
     session.detail = detail
     with _ACTIVE_LOCK:
         _ACTIVE.append(session)
@@ -261,6 +262,13 @@ def start_test(
                                f"samples did not complete within {options.completion_timeout_s:g} s of the last "
                                "completion; ending the series (podium).")
             rec.close()
+            if trace is not None:
+                spq_t = schedule.samples_per_query
+                per_query = s_eff.scenario is not Scenario.Offline
+                trace.complete_event(f"IssueQueries ({series_mode.value})", out.start_ns,
+                                     int(rec.done_np[:out.samples_issued].max()) if out.samples_issued else out.start_ns)
+                trace.samples(first, spq_t, schedule.samples, out.scheduled_abs_ns, out.issued_ns,
+                              rec.done_np[:out.samples_issued], per_query)
             logs.log_contention_counters(detail)
             max_done = int(rec.done_np[:out.samples_issued].max()) if out.samples_issued else out.start_ns
             detail.log("power_begin", logs.power_time_string(out.start_wall_ns))
@@ -317,6 +325,8 @@ def start_test(
         summary_f.close()
         logs.write_accuracy_log(accuracy_f, acc_entries)
         accuracy_f.close()
+        if trace is not None:
+            trace.close()
         session.detail = None  # late completions after the test are counted, not written to a closed file
         detail_f.close()
 
