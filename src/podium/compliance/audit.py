@@ -103,7 +103,7 @@ def check_test(test: str) -> str:
     return t
 
 
-def test01_sampling_target(model: str) -> int:
+def sampling_target_for(model: str) -> int:
     """TEST01's ``accuracy_log_sampling_target`` for a benchmark or mlperf.conf model name."""
     name = conf_model_name(model)
     try:
@@ -125,7 +125,7 @@ def audit_config_text(test: str, model: str | None = None, sampling_target: int 
             return _test01_text(conf_model_name(model) if model else "custom", int(sampling_target))
         if model is None:
             raise ComplianceError("TEST01: the audit.config depends on the model; pass model=")
-        return _test01_text(conf_model_name(model), test01_sampling_target(model))
+        return _test01_text(conf_model_name(model), sampling_target_for(model))
     return AUDIT_CONFIGS[f"{test}/audit.config"]
 
 

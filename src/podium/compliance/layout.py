@@ -85,7 +85,7 @@ class TestLayout:
         return files
 
 
-def test_layout(out_dir: str | os.PathLike[str], test: str) -> TestLayout:
+def layout_for(out_dir: str | os.PathLike[str], test: str) -> TestLayout:
     """The layout of ``test`` under the compliance scenario folder ``out_dir`` (``run_verification -o``)."""
     return TestLayout(check_test(test), Path(out_dir) / check_test(test))
 
@@ -132,7 +132,7 @@ def check_compliance_dir(scenario_dir: str | os.PathLike[str], benchmark: str,
     base = Path(scenario_dir)
     problems: list[str] = []
     for test in tests or required_tests(benchmark):
-        layout = test_layout(base, test)
+        layout = layout_for(base, test)
         if not layout.root.is_dir():
             problems.append(f"{layout.root}: missing {test}")
             continue

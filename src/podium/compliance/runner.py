@@ -19,7 +19,7 @@ from typing import Any, Callable
 from podium.compliance.audit import TEST01, TEST04, TEST05, ComplianceError, check_test, required_tests, \
     write_audit_config
 from podium.compliance.layout import BASELINE_ACCURACY_TXT, COMPLIANCE_ACCURACY_TXT, ACCURACY_TXT, TestLayout, \
-    clear_test_dir, copy_run_logs, test_layout
+    clear_test_dir, copy_run_logs, layout_for
 from podium.compliance.verify import ACCURACY_FILE, BASELINE_FILE, SUMMARY_FILE, AccuracyDelta, \
     AccuracyVerification, PerformanceVerification, accuracy_delta, create_accuracy_baseline, verify_accuracy, \
     verify_performance
@@ -132,8 +132,10 @@ def verify_test01(accuracy_log: str | os.PathLike[str], reference_summary: str |
     run = Path(run_dir)
     acc_log = _find(accuracy_log, ACCURACY_FILE, "accuracy")
     ref_summary = _find(reference_summary, SUMMARY_FILE, "performance/run_1")
-    run_log = _find(run, ACCURACY_FILE, "")
-    layout = test_layout(out_dir, TEST01)
+    run_log = run / ACCURACY_FILE
+    if not run_log.is_file():
+        raise ComplianceError(f"{run}: no {ACCURACY_FILE} there (is it the TEST01 run's folder?)")
+    layout = layout_for(out_dir, TEST01)
     acc = verify_accuracy(acc_log, run_log, dtype)
     perf = verify_performance(TEST01, ref_summary, run / SUMMARY_FILE)
     clear_test_dir(layout)
@@ -173,7 +175,7 @@ def _verify_performance_test(test: str, reference_summary: str | os.PathLike[str
                              out_dir: str | os.PathLike[str]) -> ComplianceResult:
     run = Path(run_dir)
     ref_summary = _find(reference_summary, SUMMARY_FILE, "performance/run_1")
-    layout = test_layout(out_dir, test)
+    layout = layout_for(out_dir, test)
     perf = verify_performance(test, ref_summary, run / SUMMARY_FILE)
     clear_test_dir(layout)
     files: dict[str, Path] = {}

@@ -174,6 +174,9 @@ def start_test(
     trace = None
 
     session = _Session(clock)
+    old_switch = sys.getswitchinterval()
+    if options.gil_switch_interval_s:
+        sys.setswitchinterval(options.gil_switch_interval_s)
     origin = clock.now()
     detail = logs.DetailLog(detail_f, origin, clock.now, log_settings.copy_detail_to_stdout)
     if log_settings.enable_trace:
@@ -308,6 +311,7 @@ def start_test(
             if perf is not None:
                 logs.log_results(detail, perf)
     finally:
+        sys.setswitchinterval(old_switch)
         session.rec = None
         with _ACTIVE_LOCK:
             if session in _ACTIVE:

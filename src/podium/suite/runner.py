@@ -114,8 +114,9 @@ def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
             notes.append(f"offline_expected_qps = {settings.offline_expected_qps:g} (measured "
                          f"{sps:.0f} samples/s x 1.2; set --expected-qps to choose)")
         if scenario is Scenario.Server and req.target_qps is None and "target_qps" not in in_user:
-            settings.server_target_qps = round(sps * 0.5, 1)
-            notes.append(f"server_target_qps = {settings.server_target_qps:g} (50 % of the measured "
+            # A conservative share of the Offline rate: Server adds per-query overhead and a latency bound.
+            settings.server_target_qps = round(sps * 0.3, 1)
+            notes.append(f"server_target_qps = {settings.server_target_qps:g} (30 % of the measured "
                          f"{sps:.0f} samples/s; set --target-qps or use --find-peak)")
         if (scenario in (Scenario.SingleStream, Scenario.MultiStream) and req.expected_latency_ms is None
                 and "target_latency" not in in_user):
@@ -178,7 +179,7 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         "model": {"path": str(model_path), "sha256": _sha256(model_path)},
         "system": brief_system_info(),
         "notes": outcome.notes,
-        "harness": sut.stats() if hasattr(sut, "stats") else {},
+        "harness": {"batching": dataclasses.asdict(sut.policy)} if hasattr(sut, "policy") else {},
     }
     try:
         if req.find_peak:
