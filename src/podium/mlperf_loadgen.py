@@ -57,7 +57,8 @@ import os
 import sys
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -207,7 +208,7 @@ def _convert_field(owner: str, name: str, kind: Any, value: Any) -> Any:
 class _Field:
     """A typed, read-write attribute (pybind11 ``def_readwrite``) stored in the instance's ``_v`` dict."""
 
-    __slots__ = ("name", "kind", "default")
+    __slots__ = ("default", "kind", "name")
 
     def __init__(self, kind: Any, default: Any) -> None:
         self.kind = kind
@@ -295,7 +296,7 @@ class TestSettings(_Struct):
     performance_issue_same_index = _Field("u64", 0)
     performance_sample_count_override = _Field("u64", 0)
 
-    def FromConfig(self, path: str, model: str, scenario: str, conf_type: int = 1) -> int:  # noqa: N802
+    def FromConfig(self, path: str, model: str, scenario: str, conf_type: int = 1) -> int:
         """Apply the settings a config file supplies for ``(model, scenario)``; 0, -ENOENT or -EINVAL.
 
         The file is read with podium's strict parser; on any error the one-line reason goes to stderr and
@@ -407,7 +408,7 @@ class QuerySample:
 
     __slots__ = ("id", "index")
 
-    def __init__(self, id: int = 0, index: int = 0) -> None:  # noqa: A002 - the official name
+    def __init__(self, id: int = 0, index: int = 0) -> None:
         self.id = id
         self.index = index
 
@@ -418,7 +419,7 @@ class QuerySample:
         return f"QuerySample(id={self.id}, index={self.index})"
 
 
-def _check_response_args(id: Any, data: Any, size: Any, n_tokens: Any) -> tuple[int, int, int, int]:  # noqa: A002
+def _check_response_args(id: Any, data: Any, size: Any, n_tokens: Any) -> tuple[int, int, int, int]:
     out = []
     for what, value in (("id", id), ("data", data), ("size", size)):
         out.append(_as_uint("QuerySampleResponse", what, value))
@@ -438,9 +439,9 @@ class QuerySampleResponse:
     accuracy-logged.
     """
 
-    __slots__ = ("id", "data", "size", "n_tokens")
+    __slots__ = ("data", "id", "n_tokens", "size")
 
-    def __init__(self, id: int = 0, data: int = 0, size: int = 0, n_tokens: int = 0) -> None:  # noqa: A002
+    def __init__(self, id: int = 0, data: int = 0, size: int = 0, n_tokens: int = 0) -> None:
         if type(id) is not int or type(data) is not int or type(size) is not int or type(n_tokens) is not int \
                 or id < 0 or data < 0 or size < 0:
             id, data, size, n_tokens = _check_response_args(id, data, size, n_tokens)
@@ -484,7 +485,8 @@ def _unregister(handle: Any) -> None:
 def _lookup(handle: Any, kind: type, what: str) -> Any:
     obj = _handles.get(handle) if isinstance(handle, int) else None
     if not isinstance(obj, kind):
-        raise ValueError(f"{what}: expected a handle returned by Construct{'SUT' if what == 'sut' else 'QSL'} "
+        raise ValueError(  # noqa: TRY004 - a wrong handle value, as for a stale pointer
+f"{what}: expected a handle returned by Construct{'SUT' if what == 'sut' else 'QSL'} "
                          f"and not yet destroyed, got {handle!r}")
     return obj
 
@@ -550,14 +552,14 @@ class _PyFastSUT(_PySUT):
         self._fast_issue_cb([s[0] for s in samples], [s[1] for s in samples])
 
 
-def ConstructSUT(issue_cb: Callable[[list[QuerySample]], None], flush_queries_cb: Callable[[], None]) -> int:  # noqa: N802
+def ConstructSUT(issue_cb: Callable[[list[QuerySample]], None], flush_queries_cb: Callable[[], None]) -> int:
     """A SUT whose ``issue_cb`` receives each query as a list of QuerySample; returns its handle."""
     if not callable(issue_cb):
         raise TypeError(f"ConstructSUT: expected a callable issue_cb, got {issue_cb!r}")
     return _register(_PySUT(issue_cb, _callable_or_noop(flush_queries_cb, "ConstructSUT flush_queries_cb")))
 
 
-def ConstructFastSUT(fast_issue_cb: Callable[[list[int], list[int]], None],  # noqa: N802
+def ConstructFastSUT(fast_issue_cb: Callable[[list[int], list[int]], None],
                      flush_queries_cb: Callable[[], None]) -> int:
     """A SUT whose ``fast_issue_cb(ids, indices)`` receives each query as two lists of ints; returns its handle."""
     if not callable(fast_issue_cb):
@@ -566,17 +568,17 @@ def ConstructFastSUT(fast_issue_cb: Callable[[list[int], list[int]], None],  # n
                                 _callable_or_noop(flush_queries_cb, "ConstructFastSUT flush_queries_cb")))
 
 
-def DestroySUT(sut: int) -> None:  # noqa: N802
+def DestroySUT(sut: int) -> None:
     """Forget a SUT handle (unknown handles are ignored)."""
     _unregister(sut)
 
 
-def DestroyFastSUT(sut: int) -> None:  # noqa: N802
+def DestroyFastSUT(sut: int) -> None:
     """Forget a fast-SUT handle (unknown handles are ignored)."""
     _unregister(sut)
 
 
-def ConstructQSL(total_sample_count: int, performance_sample_count: int,  # noqa: N802
+def ConstructQSL(total_sample_count: int, performance_sample_count: int,
                  load_samples_to_ram_cb: Callable[[list[int]], None],
                  unload_samples_from_ram_cb: Callable[[list[int]], None]) -> int:
     """A QSL named "PyQSL" with these counts and load/unload callbacks (each given a list of indices)."""
@@ -588,7 +590,7 @@ def ConstructQSL(total_sample_count: int, performance_sample_count: int,  # noqa
     return _register(qsl)
 
 
-def DestroyQSL(qsl: int) -> None:  # noqa: N802
+def DestroyQSL(qsl: int) -> None:
     """Forget a QSL handle (unknown handles are ignored)."""
     _unregister(qsl)
 
@@ -597,13 +599,13 @@ def DestroyQSL(qsl: int) -> None:  # noqa: N802
 _test_lock = threading.Lock()
 
 
-def StartTest(sut: int, qsl: int, test_settings: TestSettings,  # noqa: N802
+def StartTest(sut: int, qsl: int, test_settings: TestSettings,
               audit_config_filename: str = "audit.config") -> None:
     """Run a test with the default LogSettings (logs in the working directory)."""
     _start(sut, qsl, test_settings, LogSettings(), audit_config_filename)
 
 
-def StartTestWithLogSettings(sut: int, qsl: int, test_settings: TestSettings,  # noqa: N802
+def StartTestWithLogSettings(sut: int, qsl: int, test_settings: TestSettings,
                              log_settings: LogSettings, audit_config_filename: str = "audit.config") -> None:
     """Run a test with these LogSettings."""
     _start(sut, qsl, test_settings, log_settings, audit_config_filename)
@@ -639,7 +641,7 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
         _test_lock.release()
 
 
-def AbortTest() -> None:  # noqa: N802
+def AbortTest() -> None:
     """Stop issuing in the running test; it ends INVALID with its logs written."""
     _run.abort_test()
 
@@ -658,7 +660,7 @@ class _Call:
 class _RawData:
     """The response bytes of one sample, read from the raw address only if the engine asks (``bytes()``)."""
 
-    __slots__ = ("r", "call")
+    __slots__ = ("call", "r")
 
     def __init__(self, r: QuerySampleResponse, call: _Call) -> None:
         self.r = r
@@ -690,7 +692,7 @@ class _RawData:
 class _LazyData:
     """The data list of a large completion call: one ``_RawData`` made only for each item the engine reads."""
 
-    __slots__ = ("rs", "call")
+    __slots__ = ("call", "rs")
 
     def __init__(self, rs: list[QuerySampleResponse] | tuple[QuerySampleResponse, ...], call: _Call) -> None:
         self.rs = rs
@@ -713,7 +715,7 @@ def _not_a_response(responses: Any) -> TypeError:
     return TypeError(f"QuerySamplesComplete: expected a list of QuerySampleResponse, got an item {bad!r}")
 
 
-def QuerySamplesComplete(responses: Any, response_cb: Callable[[QuerySampleResponse], None] | None = None) -> None:  # noqa: N802
+def QuerySamplesComplete(responses: Any, response_cb: Callable[[QuerySampleResponse], None] | None = None) -> None:
     """Report finished samples (from any thread). ``response_cb(response)`` is called only for samples being
     accuracy-logged, just before their bytes are read."""
     global _idle_warned

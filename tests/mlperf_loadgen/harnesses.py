@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 import podium.mlperf_loadgen as lg
-from podium.loadgen import BaseSUT, LogSettings, Scenario, SimpleQSL, TestMode, TestSettings, start_test
+from podium.loadgen import (
+    BaseSUT,
+    LogSettings,
+    Scenario,
+    SimpleQSL,
+    TestMode,
+    TestSettings,
+    start_test,
+)
 from podium.loadgen.clock import SimClock
 
 SEEDS = dict(qsl_rng_seed=14284205019438841327, sample_index_rng_seed=4163916728725999944,
@@ -27,8 +35,8 @@ MS = 1_000_000
 
 # ---- what every harness answers and when -----------------------------------------------------------
 def f32_payload(index: int) -> array.array:
-    """The SingleStream demo's response array, made sample-specific."""
-    return array.array("f", [index, 0, 1, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 254, 255])
+    """A float32 response, different for every sample."""
+    return array.array("f", [index, index / 4, -1.5] + [2.0**k for k in range(6)])
 
 
 def i32_payload(index: int, i_slice: int) -> np.ndarray:
@@ -55,18 +63,16 @@ def server_delay(index: int) -> int:
 
 
 # ---- the binding harnesses (official demo style) -------------------------------------------------------
-def load_samples_to_ram(query_samples):
-    del query_samples
-    return
+def load_samples_to_ram(indices):
+    """Nothing to load: the simulated SUT makes its answers from the sample index."""
 
 
-def unload_samples_from_ram(query_samples):
-    del query_samples
-    return
+def unload_samples_from_ram(indices):
+    """Nothing to unload."""
 
 
 def flush_queries():
-    pass
+    """The simulated SUT never holds queries back."""
 
 
 def _log_settings(outdir: Path) -> lg.LogSettings:
@@ -87,12 +93,10 @@ def lg_single_stream(clock: SimClock, outdir: Path) -> None:
         responses = []
         keep = []
         for s in query_samples:
-            response_array = f32_payload(s.index)
-            keep.append(response_array)
-            response_info = response_array.buffer_info()
-            response_data = response_info[0]
-            response_size = response_info[1] * response_array.itemsize
-            responses.append(lg.QuerySampleResponse(s.id, response_data, response_size))
+            out = f32_payload(s.index)
+            keep.append(out)
+            address, count = out.buffer_info()
+            responses.append(lg.QuerySampleResponse(s.id, address, count * out.itemsize))
         lg.QuerySamplesComplete(responses)
 
     def issue_query(query_samples):
@@ -120,12 +124,11 @@ LOOPBACK_LATENCY_NS = MS
 
 
 def lg_multi_stream(clock: SimClock, outdir: Path) -> None:
-    # Processes queries in NUM_AGENTS slices that complete at different times.
+    # Agent k answers every NUM_AGENTS-th sample of the query, starting at k, after (k + 1) loopback latencies.
     def process_query_async(query_samples, i_slice):
         responses = []
         keep = []
-        samples_to_complete = query_samples[i_slice:len(query_samples):NUM_AGENTS]
-        for s in samples_to_complete:
+        for s in query_samples[i_slice::NUM_AGENTS]:
             out = i32_payload(s.index, i_slice)
             keep.append(out)
             responses.append(lg.QuerySampleResponse(s.id, out.ctypes.data, out.nbytes))
@@ -204,10 +207,10 @@ def lg_server(clock: SimClock, outdir: Path) -> None:
 def lg_offline(clock: SimClock, outdir: Path) -> None:
     """SubmissionRun: accuracy over the whole QSL, then performance; 3 slices per query, as the demo."""
 
-    # Processes queries in 3 slices that complete at different times; the outputs of a slice are rows of one
-    # contiguous float64 buffer, each response pointing at its row.
+    # Three workers each answer a third of the query, at 3, 6 and 9 ms; a worker's outputs are the rows of one
+    # contiguous float64 buffer, and each response points at its row.
     def process_query_async(query_samples, i_slice):
-        samples_to_complete = query_samples[i_slice:len(query_samples):3]
+        samples_to_complete = query_samples[i_slice::3]
         out = offline_rows([s.index for s in samples_to_complete])
         base = out.ctypes.data
         row = out.strides[0]

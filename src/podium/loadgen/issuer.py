@@ -32,12 +32,26 @@ class IssueOutcome:
     queries_issued: int = 0
     samples_issued: int = 0
     issued_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per query, actual
-    scheduled_abs_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per query
+    #: Server: each issued query's offset from the start (a view of the schedule, no copy)
+    scheduled_offsets_ns: np.ndarray | None = None
     ended_naturally: bool = False
     ran_out: bool = False
     stop_reason: str | None = None  # error message when issuing stopped early
     aborted: bool = False
     issue_return_ns: int = 0  # Offline: when the single issue call returned
+
+    @property
+    def scheduled_abs_ns(self) -> np.ndarray:
+        """Each issued query's scheduled time: Server from the Poisson schedule; SingleStream/MultiStream at
+        issue; Offline at the start. Built on demand (a full-size array)."""
+        if self.scheduled_offsets_ns is not None:
+            return self.scheduled_offsets_ns + self.start_ns
+        return self.issued_ns
+
+    def scheduled_abs(self, q: int) -> int:
+        if self.scheduled_offsets_ns is not None:
+            return int(self.scheduled_offsets_ns[q]) + self.start_ns
+        return int(self.issued_ns[q])
 
 
 class Issuer:
@@ -87,7 +101,7 @@ class Issuer:
         out.queries_issued = 1
         out.samples_issued = n
         out.issued_ns = np.array([t], dtype=np.int64)
-        out.scheduled_abs_ns = np.array([out.start_ns], dtype=np.int64)
+        out.scheduled_offsets_ns = np.zeros(1, dtype=np.int64)  # Offline latency counts from the start
         out.ended_naturally = self.mode is not TestMode.AccuracyOnly
         return out
 
@@ -102,7 +116,7 @@ class Issuer:
         issue = self.sut.issue_arrays if self.fast else self.sut.issue_queries
         fast = self.fast
         samples_np = schedule.samples
-        ids_np = self._ids(rec, len(samples_np))
+        base_id = rec.base_id
         issued = array("q", bytes(8 * nq))
         min_q = s.min_query_count
         target_dur = s.target_duration_ns
@@ -115,8 +129,11 @@ class Issuer:
         stop = False
         for c0 in range(0, nq, _CHUNK):
             c1 = min(c0 + _CHUNK, nq)
-            if not fast:
-                ids_l = ids_np[c0 * spq:c1 * spq].tolist()
+            if fast:
+                ids_np = np.arange(base_id + c0 * spq, base_id + c1 * spq, dtype=np.int64)
+                smp_np = samples_np[c0 * spq:c1 * spq]
+            else:
+                ids_l = list(range(base_id + c0 * spq, base_id + c1 * spq))
                 smp_l = samples_np[c0 * spq:c1 * spq].tolist()
             for j in range(c1 - c0):
                 q = c0 + j
@@ -127,8 +144,8 @@ class Issuer:
                         break
                 t = now()
                 if fast:
-                    a = q * spq
-                    issue(ids_np[a:a + spq], samples_np[a:a + spq])
+                    a = j * spq
+                    issue(ids_np[a:a + spq], smp_np[a:a + spq])
                 elif spq == 1:
                     issue([QuerySample(ids_l[j], smp_l[j])])
                 else:
@@ -160,8 +177,7 @@ class Issuer:
             out.ran_out = True
         out.queries_issued = nissued
         out.samples_issued = nissued * spq
-        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued].copy()
-        out.scheduled_abs_ns = out.issued_ns
+        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued]
         return out
 
     # ---- Server --------------------------------------------------------------------------------------------
@@ -175,7 +191,7 @@ class Issuer:
         fast = self.fast
         issue = self.sut.issue_arrays if fast else self.sut.issue_queries
         samples_np = schedule.samples
-        ids_np = self._ids(rec, nq)
+        base_id = rec.base_id
         issued = array("q", bytes(8 * nq))
         max_async = 0 if accuracy else s.max_async_queries
         max_q = 0 if accuracy else s.max_query_count
@@ -186,13 +202,15 @@ class Issuer:
         start = out.start_ns
         nissued = 0
         stop = False
-        sched_abs_all = schedule.scheduled_ns + start
         q = 0
         while q < nq and not stop:
             c1 = min(q + _CHUNK, nq)
-            sch = sched_abs_all[q:c1].tolist()
-            if not fast:
-                ids_l = ids_np[q:c1].tolist()
+            sch = (schedule.scheduled_ns[q:c1] + start).tolist()
+            if fast:
+                ids_np = np.arange(base_id + q, base_id + c1, dtype=np.int64)
+                smp_np = samples_np[q:c1]
+            else:
+                ids_l = list(range(base_id + q, base_id + c1))
                 smp_l = samples_np[q:c1].tolist()
             c0 = q
             j = 0
@@ -210,7 +228,7 @@ class Issuer:
                 else:
                     j2 = j + 1
                 if fast:
-                    issue(ids_np[c0 + j:c0 + j2], samples_np[c0 + j:c0 + j2])
+                    issue(ids_np[j:j2], smp_np[j:j2])
                 elif j2 == j + 1:
                     issue([QuerySample(ids_l[j], smp_l[j])])
                 else:
@@ -240,8 +258,8 @@ class Issuer:
             q = c0 + j
         out.queries_issued = nissued
         out.samples_issued = nissued
-        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued].copy()
-        out.scheduled_abs_ns = sched_abs_all[:nissued]
+        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued]
+        out.scheduled_offsets_ns = schedule.scheduled_ns[:nissued]
         return out
 
     # ---- waiting -------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ class Schedule:
     ``samples[q * spq : q * spq + spq]`` except for Offline, which has one query of ``len(samples)``.
     """
 
-    samples: np.ndarray  # int64 QSL indices
+    samples: np.ndarray  # int32 QSL indices (4 bytes a sample: the schedule is most of a run's memory)
     scheduled_ns: np.ndarray  # int64 offset from the series start, one per query
     samples_per_query: int  # constant size of every query (Offline: all samples in one)
     generated_duration_ns: int  # ``generated_query_duration``: one interval past the last query
@@ -111,7 +111,7 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
     if settings.sample_concatenate_permutation and scenario is Scenario.Offline and spq % nL != 0:
         spq += nL - spq % nL
 
-    L_np = np.asarray(L, dtype=np.int64)
+    L_np = np.asarray(L, dtype=np.int32)
     same = settings.performance_issue_same_index
 
     # --- how many queries, and when ---
@@ -128,7 +128,7 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
     # --- which samples ---
     if scenario is Scenario.Offline:
         if settings.performance_issue_same and not accuracy:
-            one = np.full(spq, L_np[same] if same < nL else 0, dtype=np.int64)
+            one = np.full(spq, L_np[same] if same < nL else 0, dtype=np.int32)
         else:
             reps, rem = divmod(spq, nL)
             blocks = []
@@ -165,10 +165,22 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
         elif use_equal_issue:
             pos = _cycle_take(equal_issue, count, strict=False)
         else:
-            pos = _rng.uniform_int_array(sample_rng, 0, n - 1, count)
+            samples = _uniform_samples(sample_rng, L_np, n, count)
+            return Schedule(samples=samples, scheduled_ns=scheduled, samples_per_query=spq,
+                            generated_duration_ns=int(duration))
         samples = L_np[pos]
     return Schedule(samples=samples, scheduled_ns=scheduled, samples_per_query=spq,
                     generated_duration_ns=int(duration))
+
+
+def _uniform_samples(eng: "_rng.Mt19937", L_np: np.ndarray, n: int, count: int) -> np.ndarray:
+    """``count`` loaded-set entries at uniform positions in [0, n-1], drawn in chunks into an int32 array."""
+    out = np.empty(count, dtype=np.int32)
+    step = 1 << 20
+    for a in range(0, count, step):
+        b = min(a + step, count)
+        out[a:b] = L_np[_rng.uniform_int_array(eng, 0, n - 1, b - a)]
+    return out
 
 
 def _cycle_take(values: np.ndarray, count: int, strict: bool) -> np.ndarray:
@@ -187,23 +199,31 @@ def _poisson_schedule(eng: "_rng.Mt19937", qps: float, gen_duration: int,
 
     Query k is scheduled at offsets[k] (offsets[0] = 0, offsets[k] = sum of the first k intervals); the
     count is the smallest K >= 1 with offsets[K-1] >= gen_duration and K >= min_queries, and the logged
-    duration is offsets[K]. Draws in vectorised chunks; drawing past the end only consumes words of an
-    engine that is discarded after this series.
+    duration is offsets[K]. Draws in bounded chunks into one preallocated array (sized for the expected count
+    plus six standard deviations), so generation never holds more than one chunk of temporaries; drawing
+    past the end only consumes words of an engine that is discarded after this series.
     """
-    parts: list[np.ndarray] = [np.zeros(1, np.int64)]
-    n_offsets = 1
+    expected = qps * max(gen_duration, 0) * 1e-9
+    cap = max(int(expected + 6 * expected ** 0.5) + 1024, min_queries + 1024)
+    offsets = np.empty(cap + 1, dtype=np.int64)
+    offsets[0] = 0
+    filled = 1
     last = 0
-    chunk = max(int(qps * max(gen_duration, 0) * 1e-9 * 1.02) + 64, min_queries + 16, 1024)
+    chunk_max = 1 << 20
     while True:
-        iv = _rng.exponential_intervals_ns(eng, qps, chunk)
-        cum = np.cumsum(iv, dtype=np.int64) + last
-        parts.append(cum)
-        n_offsets += len(cum)
-        last = int(cum[-1])
-        if last >= gen_duration and n_offsets > min_queries + 1:
-            offsets = np.concatenate(parts)
-            first = int(np.argmax(offsets >= gen_duration))
+        n = min(chunk_max, max(len(offsets) - filled, 1024))
+        if filled + n > len(offsets):
+            grown = np.empty(filled + n + (len(offsets) >> 2), dtype=np.int64)
+            grown[:filled] = offsets[:filled]
+            offsets = grown
+        seg = offsets[filled:filled + n]
+        np.cumsum(_rng.exponential_intervals_ns(eng, qps, n), out=seg)
+        seg += last
+        filled += n
+        last = int(seg[-1])
+        if last >= gen_duration and filled > min_queries + 1:
+            first = int(np.argmax(offsets[:filled] >= gen_duration))
             K = max(first + 1, min_queries, 1)
-            if K < len(offsets):
-                return offsets[:K].copy(), int(offsets[K])
-        chunk = max(chunk // 2, 1024)
+            if K < filled:
+                result = offsets[:K]
+                return (result.copy() if K < len(offsets) // 2 else result), int(offsets[K])
