@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from podium.loadgen import BaseSUT, LogSettings, Scenario, SimpleQSL, TestMode, TestSettings, start_test
+from podium.loadgen import (
+    BaseSUT,
+    LogSettings,
+    Scenario,
+    SimpleQSL,
+    TestMode,
+    TestSettings,
+    start_test,
+)
 from podium.loadgen.clock import SimClock
 
 #: The v2.1 mlperf.conf seeds (the reference runs use these; TEST05 swaps them).
-SEEDS = dict(qsl_rng_seed=14284205019438841327, sample_index_rng_seed=4163916728725999944,
-             schedule_rng_seed=299063814864929621)
+SEEDS = {"qsl_rng_seed": 14284205019438841327, "sample_index_rng_seed": 4163916728725999944,
+         "schedule_rng_seed": 299063814864929621}
 
 
 class FifoSUT(BaseSUT):

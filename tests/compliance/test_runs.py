@@ -125,7 +125,7 @@ def test_runs_apply_the_audit_config_and_remove_it(world):
 
 @pytest.mark.parametrize("scenario", [Scenario.SingleStream, Scenario.Offline])
 def test_test04_fails_a_sut_that_caches_by_sample_index(world, scenario):
-    clock, s, acc, perf, out = world(scenario)
+    clock, s, _acc, perf, out = world(scenario)
     r4 = run_test04(CachingSUT(clock), qsl(), s, out, perf, clock=clock)
     assert r4.run.valid
     p = r4.performance
@@ -139,7 +139,7 @@ def test_test04_fails_a_sut_that_caches_by_sample_index(world, scenario):
 
 
 def test_test05_fails_when_performance_changes_with_the_seeds(world):
-    clock, s, acc, perf, out = world(Scenario.SingleStream)
+    clock, s, _acc, perf, out = world(Scenario.SingleStream)
     slow = DeterministicSUT(clock, service_ns=1_200_000)  # 20 % slower than the reference run's SUT
     r5 = run_test05(slow, qsl(), s, out, perf, clock=clock)
     assert not r5.passed and r5.performance.threshold == 0.05

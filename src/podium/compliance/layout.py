@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podium.compliance.audit import TEST01, check_test, required_tests
-from podium.compliance.verify import ACCURACY_FILE, DETAIL_FILE, SUMMARY_FILE, accuracy_delta
+from podium.compliance.verify import (
+    ACCURACY_FILE,
+    DETAIL_FILE,
+    SUMMARY_FILE,
+    accuracy_delta,
+)
 
 VERIFY_ACCURACY = "verify_accuracy.txt"
 VERIFY_PERFORMANCE = "verify_performance.txt"

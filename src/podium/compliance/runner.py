@@ -12,17 +12,41 @@ performance against the submission's runs, and write ``<out_dir>/TESTxx/`` in th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from podium.compliance.audit import TEST01, TEST04, TEST05, ComplianceError, check_test, required_tests, \
-    write_audit_config
-from podium.compliance.layout import BASELINE_ACCURACY_TXT, COMPLIANCE_ACCURACY_TXT, ACCURACY_TXT, TestLayout, \
-    clear_test_dir, copy_run_logs, layout_for
-from podium.compliance.verify import ACCURACY_FILE, BASELINE_FILE, SUMMARY_FILE, AccuracyDelta, \
-    AccuracyVerification, PerformanceVerification, accuracy_delta, create_accuracy_baseline, verify_accuracy, \
-    verify_performance
+from podium.compliance.audit import (
+    TEST01,
+    TEST04,
+    TEST05,
+    ComplianceError,
+    check_test,
+    required_tests,
+    write_audit_config,
+)
+from podium.compliance.layout import (
+    ACCURACY_TXT,
+    BASELINE_ACCURACY_TXT,
+    COMPLIANCE_ACCURACY_TXT,
+    TestLayout,
+    clear_test_dir,
+    copy_run_logs,
+    layout_for,
+)
+from podium.compliance.verify import (
+    ACCURACY_FILE,
+    BASELINE_FILE,
+    SUMMARY_FILE,
+    AccuracyDelta,
+    AccuracyVerification,
+    PerformanceVerification,
+    accuracy_delta,
+    create_accuracy_baseline,
+    verify_accuracy,
+    verify_performance,
+)
 from podium.errors import PodiumError
 from podium.loadgen.clock import Clock
 from podium.loadgen.run import TestResult, start_test

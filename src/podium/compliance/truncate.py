@@ -116,7 +116,7 @@ def truncate_accuracy_log(accuracy: str | os.PathLike[str], accuracy_txt: str | 
         backup_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(log_path, backup_path)
     data = log_path.read_bytes()
-    digest = hashlib.sha256(new).hexdigest() if False else hashlib.sha1(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     prefix = ""
     if txt_path.is_file():
         old = txt_path.read_bytes()

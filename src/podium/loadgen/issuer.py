@@ -31,7 +31,10 @@ class IssueOutcome:
     start_wall_ns: int
     queries_issued: int = 0
     samples_issued: int = 0
-    issued_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per query, actual
+    #: actual issue time per query (SingleStream/MultiStream/Offline); Server keeps lateness_ns instead
+    issued_times_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Server: issue time minus scheduled time per query, int32 ns (saturates at 2.1 s) - 4 bytes a query
+    lateness_ns: np.ndarray | None = None
     #: Server: each issued query's offset from the start (a view of the schedule, no copy)
     scheduled_offsets_ns: np.ndarray | None = None
     ended_naturally: bool = False
@@ -39,6 +42,18 @@ class IssueOutcome:
     stop_reason: str | None = None  # error message when issuing stopped early
     aborted: bool = False
     issue_return_ns: int = 0  # Offline: when the single issue call returned
+
+    @property
+    def issued_ns(self) -> np.ndarray:
+        """Actual issue time per query (Server: rebuilt on demand from schedule + lateness)."""
+        if self.lateness_ns is not None and self.scheduled_offsets_ns is not None:
+            return self.scheduled_offsets_ns + self.start_ns + self.lateness_ns
+        return self.issued_times_ns
+
+    def issued(self, q: int) -> int:
+        if self.lateness_ns is not None and self.scheduled_offsets_ns is not None:
+            return int(self.scheduled_offsets_ns[q]) + self.start_ns + int(self.lateness_ns[q])
+        return int(self.issued_times_ns[q])
 
     @property
     def scheduled_abs_ns(self) -> np.ndarray:
@@ -100,7 +115,7 @@ class Issuer:
         out.issue_return_ns = clock.now()
         out.queries_issued = 1
         out.samples_issued = n
-        out.issued_ns = np.array([t], dtype=np.int64)
+        out.issued_times_ns = np.array([t], dtype=np.int64)
         out.scheduled_offsets_ns = np.zeros(1, dtype=np.int64)  # Offline latency counts from the start
         out.ended_naturally = self.mode is not TestMode.AccuracyOnly
         return out
@@ -117,7 +132,7 @@ class Issuer:
         fast = self.fast
         samples_np = schedule.samples
         base_id = rec.base_id
-        issued = array("q", bytes(8 * nq))
+        issued = array("q", [0]) * nq
         min_q = s.min_query_count
         target_dur = s.target_duration_ns
         max_q = 0 if accuracy else s.max_query_count
@@ -177,7 +192,7 @@ class Issuer:
             out.ran_out = True
         out.queries_issued = nissued
         out.samples_issued = nissued * spq
-        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued]
+        out.issued_times_ns = np.frombuffer(issued, dtype=np.int64)[:nissued]
         return out
 
     # ---- Server --------------------------------------------------------------------------------------------
@@ -192,7 +207,8 @@ class Issuer:
         issue = self.sut.issue_arrays if fast else self.sut.issue_queries
         samples_np = schedule.samples
         base_id = rec.base_id
-        issued = array("q", bytes(8 * nq))
+        late = array("i", [0]) * nq
+        cap = 2_147_483_647
         max_async = 0 if accuracy else s.max_async_queries
         max_q = 0 if accuracy else s.max_query_count
         max_dur = 0 if accuracy else s.max_duration_ns
@@ -233,8 +249,13 @@ class Issuer:
                     issue([QuerySample(ids_l[j], smp_l[j])])
                 else:
                     issue(list(map(QuerySample, ids_l[j:j2], smp_l[j:j2])))
-                for jj in range(j, j2):
-                    issued[c0 + jj] = t
+                if j2 == j + 1:
+                    d = t - target
+                    late[c0 + j] = d if d < cap else cap
+                else:
+                    for jj in range(j, j2):
+                        d = t - sch[jj]
+                        late[c0 + jj] = d if d < cap else cap
                 nissued += j2 - j
                 j = j2
                 if checks:
@@ -258,7 +279,7 @@ class Issuer:
             q = c0 + j
         out.queries_issued = nissued
         out.samples_issued = nissued
-        out.issued_ns = np.frombuffer(issued, dtype=np.int64)[:nissued]
+        out.lateness_ns = np.frombuffer(late, dtype=np.int32)[:nissued]
         out.scheduled_offsets_ns = schedule.scheduled_ns[:nissued]
         return out
 

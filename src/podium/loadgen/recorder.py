@@ -50,7 +50,7 @@ class SeriesRecorder:
         self.qsl_indices = qsl_indices
         self.lock = threading.Lock()
         self.event = threading.Event()
-        self.done = array("q", bytes(8 * n_samples))  # 0 = not completed yet
+        self.done = array("q", [0]) * n_samples  # 0 = not completed yet
         self.done_np = np.frombuffer(self.done, dtype=np.int64) if n_samples else np.zeros(0, np.int64)
         self.per_query = scenario in (Scenario.MultiStream, Scenario.Offline)
         if scenario is Scenario.Offline:
@@ -61,7 +61,7 @@ class SeriesRecorder:
         if self.per_query:
             self.remaining = array("q", [samples_per_query if scenario is Scenario.MultiStream else n_samples]
                                    * n_queries)
-            self.query_done = array("q", bytes(8 * n_queries))
+            self.query_done = array("q", [0]) * n_queries
         self.completed = 0  # samples
         self.completed_queries = 0
         self.wait_target = _NEVER

@@ -164,7 +164,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
     if nq:
         last = nq - 1
         r.final_query_scheduled_time_s = (out.scheduled_abs(last) - out.start_ns) / 1e9
-        r.final_query_issued_time_s = (int(out.issued_ns[last]) - out.start_ns) / 1e9
+        r.final_query_issued_time_s = (out.issued(last) - out.start_ns) / 1e9
         if scenario is Scenario.Server or scenario is Scenario.SingleStream:
             last_done = int(done[last])
         else:
@@ -223,8 +223,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
 
     # ---- podium-only: how late were queries issued? ----
     if scenario is Scenario.Server and nq:
-        late = out.issued_ns - out.scheduled_offsets_ns
-        late -= out.start_ns
+        late = out.lateness_ns.astype(np.int64)
         r.lateness = _dist("issue_lateness", late)
     elif scenario in (Scenario.SingleStream, Scenario.MultiStream) and nq > 1:
         prev_done = (done[np.arange(nq - 1)] if scenario is Scenario.SingleStream
@@ -232,7 +231,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
         gap = out.issued_ns[1:] - prev_done
         r.lateness = _dist("issue_gap", gap[prev_done != 0])
     elif scenario is Scenario.Offline and nq:
-        r.lateness = _dist("issue_call", np.array([max(out.issue_return_ns - int(out.issued_ns[0]), 0)]))
+        r.lateness = _dist("issue_call", np.array([max(out.issue_return_ns - out.issued(0), 0)]))
 
     r.power_begin_wall_ns = out.start_wall_ns
     r.power_end_wall_ns = out.start_wall_ns + (max_completion - out.start_ns)

@@ -258,12 +258,18 @@ def start_test(
             sut.flush_queries()
             if out.ended_naturally and series_mode is not TestMode.AccuracyOnly and s_eff.scenario is not Scenario.Server:
                 detail.log("generic_message", "Ending naturally: Minimum query count and test duration met.")
-            if not issuer.wait_all(rec, out.samples_issued) or issuer.timed_out:
+            all_done = issuer.wait_all(rec, out.samples_issued)
+            missing = out.samples_issued - rec.completed
+            if issuer.timed_out:
                 timed_out = True
-                missing = out.samples_issued - rec.completed
                 session._error("error_runtime", f"Completion timeout: {missing} of {out.samples_issued} issued "
                                f"samples did not complete within {options.completion_timeout_s:g} s of the last "
                                "completion; ending the series (podium).")
+            elif not all_done and session.aborted:
+                session._error("error_runtime", f"Test aborted (AbortTest): {missing} of {out.samples_issued} "
+                               "issued samples incomplete.")
+            elif out.aborted:
+                session._error("error_runtime", "Test aborted (AbortTest): issuing stopped early.")
             rec.close()
             if trace is not None:
                 spq_t = schedule.samples_per_query

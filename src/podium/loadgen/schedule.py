@@ -176,7 +176,7 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
 def _uniform_samples(eng: "_rng.Mt19937", L_np: np.ndarray, n: int, count: int) -> np.ndarray:
     """``count`` loaded-set entries at uniform positions in [0, n-1], drawn in chunks into an int32 array."""
     out = np.empty(count, dtype=np.int32)
-    step = 1 << 20
+    step = 1 << 18
     for a in range(0, count, step):
         b = min(a + step, count)
         out[a:b] = L_np[_rng.uniform_int_array(eng, 0, n - 1, b - a)]
@@ -209,7 +209,7 @@ def _poisson_schedule(eng: "_rng.Mt19937", qps: float, gen_duration: int,
     offsets[0] = 0
     filled = 1
     last = 0
-    chunk_max = 1 << 20
+    chunk_max = 1 << 18
     while True:
         n = min(chunk_max, max(len(offsets) - filled, 1024))
         if filled + n > len(offsets):
