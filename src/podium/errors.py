@@ -15,3 +15,7 @@ class ConfigError(PodiumError):
 
 class CompletionTimeoutError(PodiumError):
     """The system under test stopped completing samples for longer than the completion timeout."""
+
+
+class SettingError(PodiumError, ValueError):
+    """A setting value that is not one of the allowed ones (a scenario name, a mode code)."""

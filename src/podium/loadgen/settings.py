@@ -10,6 +10,8 @@ import dataclasses
 import enum
 from dataclasses import dataclass, field
 
+from podium.errors import SettingError
+
 
 class Scenario(str, enum.Enum):
     """The four MLPerf scenarios; the value is the official spelling used in logs."""
@@ -25,7 +27,7 @@ class Scenario(str, enum.Enum):
         for s in cls:
             if s.value.lower() == key:
                 return s
-        raise ValueError(f"unknown scenario {text!r}: expected one of SingleStream, MultiStream, Server, Offline")
+        raise SettingError(f"unknown scenario {text!r}: expected one of SingleStream, MultiStream, Server, Offline")
 
 
 class TestMode(str, enum.Enum):
@@ -47,7 +49,7 @@ class TestMode(str, enum.Enum):
         for mode, c in _MODE_CODES.items():
             if c == code:
                 return mode
-        raise ValueError(f"unknown test mode code {code}: expected 0 (SubmissionRun), 1 (AccuracyOnly), "
+        raise SettingError(f"unknown test mode code {code}: expected 0 (SubmissionRun), 1 (AccuracyOnly), "
                          "2 (PerformanceOnly) or 3 (FindPeakPerformance)")
 
 

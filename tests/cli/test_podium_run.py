@@ -1,0 +1,42 @@
+"""``podium run`` end to end on the default benchmark (digits): a VALID short run and a passing accuracy run,
+with the official log files and accuracy.txt on disk."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from podium.cli.main import main
+
+
+def test_default_run_writes_official_logs_and_passes(tmp_path, capsys):
+    out = tmp_path / "res"
+    rc = main(["run", "--duration", "1", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "not a valid MLPerf" in text  # the short run says so
+    perf, acc = out / "performance", out / "accuracy"
+    for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json",
+                 "podium_result.json"):
+        assert (perf / name).is_file() and (acc / name).is_file()
+    summary = (perf / "mlperf_log_summary.txt").read_text()
+    assert "Scenario : Offline" in summary and "Result is : VALID" in summary
+    line = (acc / "accuracy.txt").read_text().strip()
+    m = re.fullmatch(r"accuracy=(\d+\.\d{3})%, good=(\d+), total=539", line)
+    assert m and float(m.group(1)) >= 97.53
+    result = json.loads((perf / "podium_result.json").read_text())
+    assert result["valid"] is True and any("short run" in lab for lab in result["labels"])
+    assert result["benchmark"]["name"] == "digits" and len(result["model"]["sha256"]) == 64
+    acc_json = json.loads((acc / "podium_result.json").read_text())
+    assert acc_json["accuracy"]["passed"] is True
+
+
+def test_single_stream_performance_only(tmp_path, capsys):
+    out = tmp_path / "ss"
+    rc = main(["run", "--scenario", "SingleStream", "--mode", "performance", "--duration", "1",
+               "--output", str(out)])
+    capsys.readouterr()
+    assert rc == 0
+    assert not (out / "accuracy").exists()
+    summary = (out / "performance" / "mlperf_log_summary.txt").read_text()
+    assert "90th percentile latency (ns)" in summary and "Result is : VALID" in summary
