@@ -1,0 +1,252 @@
+"""Reading the output folder of a finished ``podium run``.
+
+A run folder holds one sub-folder per mode it ran (``performance/``, ``accuracy/`` with ``accuracy.txt``, or
+``submission/`` for a SubmissionRun), each with the official logs and podium's ``podium_result.json``
+(benchmark, scenario, settings, result, system). ``read_run`` accepts the run folder or one of those
+sub-folders and returns a ``FinishedRun`` with the figures the results store, the report and the submission
+packager need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podium.errors import PodiumError
+
+RESULT_FILE = "podium_result.json"
+#: Sub-folders ``podium run`` writes, in the order they are looked for.
+PART_FOLDERS: tuple[str, ...] = ("performance", "accuracy", "submission")
+#: MLPerf v2.1 minimum run length; shorter runs are labelled "short run".
+FULL_DURATION_MS = 600_000
+
+
+class RunFolderError(PodiumError):
+    """A folder given as a run is not the output of ``podium run`` (or its result file is unreadable)."""
+
+
+@dataclass
+class RunPart:
+    """One mode's folder of a run: its logs and its parsed ``podium_result.json``."""
+
+    kind: str
+    folder: Path
+    result: dict[str, Any]
+
+    def file(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def mode(self) -> str:
+        return str(self.result.get("mode", ""))
+
+
+def _load_result(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{path}: expected a JSON object")
+    return data
+
+
+def _part_kind(result: dict[str, Any], folder: Path) -> str:
+    if folder.name in PART_FOLDERS:
+        return folder.name
+    return {"PerformanceOnly": "performance", "AccuracyOnly": "accuracy",
+            "SubmissionRun": "submission"}.get(str(result.get("mode")), "performance")
+
+
+@dataclass
+class FinishedRun:
+    """A finished ``podium run``: its performance part and/or accuracy part (a SubmissionRun is both)."""
+
+    path: Path
+    parts: dict[str, RunPart] = field(default_factory=dict)
+
+    # ---- parts -----------------------------------------------------------------------------------------
+    @property
+    def performance(self) -> RunPart | None:
+        """The part holding the performance result (``performance/``, else ``submission/``)."""
+        return self.parts.get("performance") or self.parts.get("submission")
+
+    @property
+    def accuracy(self) -> RunPart | None:
+        """The part holding the accuracy log and ``accuracy.txt`` (``accuracy/``, else ``submission/``)."""
+        return self.parts.get("accuracy") or self.parts.get("submission")
+
+    @property
+    def main(self) -> RunPart:
+        part = self.performance or self.accuracy
+        assert part is not None  # read_run never returns a run without parts
+        return part
+
+    # ---- what was run ----------------------------------------------------------------------------------
+    @property
+    def benchmark_info(self) -> dict[str, Any]:
+        info = self.main.result.get("benchmark")
+        return info if isinstance(info, dict) else {}
+
+    @property
+    def benchmark(self) -> str:
+        return str(self.benchmark_info.get("name") or "unknown")
+
+    @property
+    def scenario(self) -> str:
+        return str(self.main.result.get("scenario") or "unknown")
+
+    @property
+    def backend(self) -> str:
+        b = self.main.result.get("backend")
+        return str(b.get("name")) if isinstance(b, dict) and b.get("name") else ""
+
+    @property
+    def backend_info(self) -> dict[str, Any]:
+        b = self.main.result.get("backend")
+        return b if isinstance(b, dict) else {}
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        m = self.main.result.get("model")
+        return m if isinstance(m, dict) else {}
+
+    @property
+    def system(self) -> dict[str, Any]:
+        s = self.main.result.get("system")
+        return s if isinstance(s, dict) else {}
+
+    @property
+    def podium_version(self) -> str:
+        return str(self.main.result.get("podium_version", ""))
+
+    @property
+    def effective_settings(self) -> dict[str, Any]:
+        part = self.performance or self.main
+        s = part.result.get("effective_settings")
+        return s if isinstance(s, dict) else {}
+
+    @property
+    def requested_settings(self) -> dict[str, Any]:
+        part = self.performance or self.main
+        s = part.result.get("requested_settings")
+        return s if isinstance(s, dict) else {}
+
+    @property
+    def modes(self) -> list[str]:
+        return sorted(self.parts)
+
+    # ---- performance ------------------------------------------------------------------------------------
+    @property
+    def perf(self) -> dict[str, Any]:
+        part = self.performance
+        p = part.result.get("performance") if part is not None else None
+        return p if isinstance(p, dict) else {}
+
+    @property
+    def metric(self) -> dict[str, Any]:
+        m = self.perf.get("metric")
+        return m if isinstance(m, dict) else {}
+
+    @property
+    def valid(self) -> bool | None:
+        """True/False for the performance result; None when the run has no performance part."""
+        if not self.perf:
+            return None
+        return bool(self.perf.get("valid"))
+
+    @property
+    def lateness(self) -> dict[str, Any]:
+        late = self.perf.get("issue_lateness")
+        return late if isinstance(late, dict) else {}
+
+    @property
+    def power(self) -> dict[str, Any]:
+        """Power figures a power meter added to the result (``power`` key), if any."""
+        for part in (self.performance, self.accuracy):
+            if part is not None and isinstance(part.result.get("power"), dict):
+                return part.result["power"]
+        return {}
+
+    # ---- accuracy ---------------------------------------------------------------------------------------
+    @property
+    def accuracy_result(self) -> dict[str, Any]:
+        part = self.accuracy
+        a = part.result.get("accuracy") if part is not None else None
+        return a if isinstance(a, dict) else {}
+
+    @property
+    def accuracy_txt(self) -> Path | None:
+        part = self.accuracy
+        if part is None:
+            return None
+        p = part.file("accuracy.txt")
+        return p if p.is_file() else None
+
+    # ---- labels -----------------------------------------------------------------------------------------
+    @property
+    def random_weights(self) -> bool:
+        return bool(self.benchmark_info.get("random_weights"))
+
+    @property
+    def short_run(self) -> bool:
+        """Shorter than the 600 s MLPerf v2.1 requires (or podium labelled it so)."""
+        dur = self.effective_settings.get("min_duration_ms")
+        if isinstance(dur, (int, float)) and dur < FULL_DURATION_MS:
+            return True
+        return any(str(label).startswith("short run") for label in self.labels_raw)
+
+    @property
+    def labels_raw(self) -> list[str]:
+        out: list[str] = []
+        for part in self.parts.values():
+            for label in part.result.get("labels") or []:
+                if label not in out:
+                    out.append(str(label))
+        return out
+
+    def labels(self) -> list[str]:
+        """Honest labels to show beside every figure of this run."""
+        out = list(self.labels_raw)
+        if self.short_run and not any(lbl.startswith("short run") for lbl in out):
+            out.append("short run: shorter than the 600 s MLPerf v2.1 requires")
+        if self.random_weights and not any(lbl.startswith("random weights") for lbl in out):
+            out.append("random weights: performance only, accuracy is meaningless")
+        if self.valid is False:
+            reasons = "; ".join(str(r) for r in self.perf.get("invalid_reasons") or [])
+            out.append("INVALID" + (f": {reasons}" if reasons else ""))
+        return out
+
+    @property
+    def finished_at(self) -> float:
+        """Modification time of the newest result file (seconds since the epoch)."""
+        return max(os.path.getmtime(p.folder / RESULT_FILE) for p in self.parts.values())
+
+
+def read_run(path: str | os.PathLike[str]) -> FinishedRun:
+    """Read a ``podium run`` output folder (or one of its mode sub-folders)."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise RunFolderError(f"{p}: no such run folder")
+    if p.is_file():
+        if p.name != RESULT_FILE:
+            raise RunFolderError(f"{p}: expected a run folder or its {RESULT_FILE}")
+        p = p.parent
+    run = FinishedRun(path=p.resolve())
+    if (p / RESULT_FILE).is_file():
+        result = _load_result(p / RESULT_FILE)
+        run.parts[_part_kind(result, p)] = RunPart(_part_kind(result, p), p.resolve(), result)
+        return run
+    for name in PART_FOLDERS:
+        f = p / name / RESULT_FILE
+        if f.is_file():
+            run.parts[name] = RunPart(name, (p / name).resolve(), _load_result(f))
+    if not run.parts:
+        raise RunFolderError(f"{p}: not a podium run folder (no {RESULT_FILE} in it nor in "
+                             f"{', '.join(n + '/' for n in PART_FOLDERS)})")
+    return run
