@@ -41,6 +41,10 @@ class Benchmark(abc.ABC):
     random_weights: bool = False
     needs_model_path: bool = False
     needs_data_dir: bool = False
+    #: Element type of a response, for the compliance TEST01 first-element comparison (official --dtype).
+    response_dtype: str = "byte"
+    #: TEST01 accuracy_log_sampling_target for benchmarks that have no official audit.config (None: official)
+    compliance_sampling_target: int | None = None
 
     # -- model ---------------------------------------------------------------------------------------
     def default_model_path(self) -> Path | None:

@@ -49,6 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="end the run INVALID if no sample completes for this many seconds (default 300)")
     p.add_argument("--find-peak", action="store_true",
                    help="search the peak first (Server: highest VALID QPS; streams: settled latency)")
+    p.add_argument("--compliance", metavar="TESTS",
+                   help="after the runs, compliance tests: all (those the v2.1 checker requires) or a comma "
+                   "list of TEST01,TEST04,TEST05; results in <output>/compliance")
     p.set_defaults(func=run)
 
 
@@ -84,7 +87,20 @@ def request_from_args(args: argparse.Namespace) -> Any:
         output=args.output, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,
         expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,
         latency_bound_ms=args.latency_bound_ms, batch_size=args.batch_size, max_wait_us=args.max_wait_us,
-        workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak)
+        workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak,
+        compliance=_compliance_tests(args.compliance))
+
+
+def _compliance_tests(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    items = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    if items == ("ALL",):
+        return ("all",)
+    bad = [t for t in items if t not in ("TEST01", "TEST04", "TEST05")]
+    if bad or not items:
+        raise PodiumError(f"--compliance {text}: expected all, or a comma list of TEST01, TEST04, TEST05")
+    return items
 
 
 class _Progress:
@@ -140,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     show_outcome(console, outcome)
     perf_ok = outcome.performance is None or outcome.performance.valid
     acc_ok = outcome.accuracy_result is None or outcome.accuracy_result.passed
-    return 0 if perf_ok and acc_ok else 1
+    comp_ok = all(outcome.compliance.values())
+    return 0 if perf_ok and acc_ok and comp_ok else 1
 
 
 def show_outcome(console: Console, outcome: Any) -> None:
@@ -184,6 +201,10 @@ def show_outcome(console: Console, outcome: Any) -> None:
             t.add_row("", f"[red]{r}[/]")
         console.print(t)
         console.print(f"logs: {Path(outcome.performance.log_paths['summary']).parent}")
+    for test, passed in outcome.compliance.items():
+        console.print(f"compliance {test}: " + ("[green]TEST PASS[/]" if passed else "[red]TEST FAIL[/]"))
+    if outcome.compliance:
+        console.print(f"compliance folders: {outcome.output / 'compliance'}")
     acc = outcome.accuracy_result
     if acc is not None:
         style = "green" if acc.passed else "red"

@@ -53,6 +53,8 @@ class RunRequest:
     workers: int | None = None
     completion_timeout_s: float = 300.0
     find_peak: bool = False
+    #: compliance tests to run after the performance and accuracy runs ("all" = those the checker requires)
+    compliance: tuple[str, ...] = ()
 
 
 @dataclass
@@ -68,6 +70,7 @@ class RunOutcome:
     labels: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     calibration: Calibration | None = None
+    compliance: dict[str, Any] = field(default_factory=dict)
 
 
 def _sha256(path: Path) -> str:
@@ -213,12 +216,33 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
             _merge_json(acc_dir / "podium_result.json", {"accuracy": {
                 "metric": result.metric, "value": result.value, "target": result.target,
                 "passed": result.passed, "line": result.line}})
+        if req.compliance:
+            _run_compliance(req, bench, sut, qsl, settings, options, outcome, stage)
     finally:
         sut.close()
     if sut.errors:
         outcome.notes.append(f"harness: {sut.errors} batches failed ({sut.failed_samples} samples answered "
                              f"empty); last error: {sut.last_error}")
     return outcome
+
+
+def _run_compliance(req: RunRequest, bench: Any, sut: Any, qsl: Any, settings: TestSettings, options: RunOptions,
+                    outcome: RunOutcome, stage: Callable[[str], None]) -> None:
+    """TEST01/04/05 against this run's performance and accuracy logs, into ``<output>/compliance``."""
+    from podium.compliance import required_tests, run_compliance
+
+    if outcome.performance is None or outcome.accuracy is None or "submission" in req.modes:
+        raise PodiumError("--compliance: needs a performance run and an accuracy run in the same command "
+                          "(--mode performance,accuracy), which the compliance tests are compared with")
+    tests = required_tests(bench.name) if req.compliance == ("all",) else req.compliance
+    stage("compliance " + "/".join(tests))
+    results = run_compliance(
+        sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly), bench.name,
+        outcome.output / "compliance", accuracy_run_dir=outcome.output / "accuracy",
+        reference_run_dir=outcome.output / "performance", tests=tests, dtype=bench.response_dtype,
+        scorer=lambda log: bench.score_accuracy(log, req.data_dir), options=options,
+        sampling_target=bench.compliance_sampling_target)
+    outcome.compliance = {t: r.passed for t, r in results.items()}
 
 
 def _merge_json(path: Path, extra: dict[str, Any]) -> None:

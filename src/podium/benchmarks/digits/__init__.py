@@ -46,6 +46,9 @@ def reference_metadata() -> dict[str, Any]:
 class DigitsBenchmark(Benchmark):
     """8×8 handwritten digit classification (10 classes), top-1 accuracy, a CNN of ~38k parameters."""
 
+    response_dtype = "int32"
+    compliance_sampling_target = 128  # no official TEST01 audit.config: log about a quarter of the test split
+
     name = "digits"
     conf_model = "digits"
     description = "Handwritten digits 8x8 (scikit-learn digits, 539-image test split), small CNN, top-1 accuracy"
