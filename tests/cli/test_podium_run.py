@@ -40,3 +40,17 @@ def test_single_stream_performance_only(tmp_path, capsys):
     assert not (out / "accuracy").exists()
     summary = (out / "performance" / "mlperf_log_summary.txt").read_text()
     assert "90th percentile latency (ns)" in summary and "Result is : VALID" in summary
+
+
+def test_compliance_tests_write_the_checker_layout(tmp_path, capsys):
+    out = tmp_path / "c"
+    main(["run", "--duration", "1", "--compliance", "all", "--output", str(out)])
+    capsys.readouterr()
+    comp = out / "compliance"
+    for test in ("TEST01", "TEST04", "TEST05"):
+        perf = (comp / test / "verify_performance.txt").read_text()
+        assert "reference score = " in perf and ("TEST PASS" in perf or "TEST FAIL" in perf)
+        assert (comp / test / "performance" / "run_1" / "mlperf_log_detail.txt").is_file()
+    # the digits model is deterministic: the sampled performance-mode responses equal the accuracy run's
+    assert (comp / "TEST01" / "verify_accuracy.txt").read_text().rstrip().endswith("TEST PASS")
+    assert not (comp / ".runs" / "TEST01" / "audit.config").exists()  # removed after the run

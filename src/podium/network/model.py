@@ -28,15 +28,6 @@ Preprocess = Callable[[np.ndarray], Any]
 Postprocess = Callable[[list[np.ndarray]], Sequence[bytes]]
 
 
-class ModelRunner:
-    """What a served model needs of a backend: input/output descriptions and ``run`` (thread-safe)."""
-
-    inputs: list[Any]
-    outputs: list[Any]
-
-    def run(self, batch: Any) -> list[np.ndarray]: ...  # pragma: no cover - protocol
-
-
 def meta_from_spec(spec: Any) -> TensorMeta:
     """A backend ``TensorSpec`` (name, numpy dtype, shape with names/None for dynamic dims) as metadata."""
     return TensorMeta(spec.name, datatype_of(spec.dtype),
