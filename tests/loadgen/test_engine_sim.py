@@ -188,7 +188,7 @@ def test_max_query_count_stops_issuing(tmp_path):
                     min_query_count=100, max_query_count=7, single_stream_expected_latency_ns=1000)
     assert res.performance.query_count == 7 and not res.performance.valid
     msgs = [r["value"] for r in detail(tmp_path) if r["metadata"]["is_error"]]
-    assert "Ending early: Max query count reached." in msgs
+    assert "IssueQueryThread 0 Ending early: Max query count reached. query_count 7" in msgs
 
 
 def test_ran_out_of_generated_queries_is_an_error(tmp_path):
@@ -243,3 +243,21 @@ def test_trace_off_by_default(tmp_path):
                                                                   **SEEDS),
                LogSettings(outdir=str(tmp_path)), clock=clock, audit_config=None)
     assert not (tmp_path / "mlperf_log_trace.json").exists()
+
+
+def test_server_max_async_queries_stops_issuing(tmp_path):
+    # a SUT that takes 1 s per sample, queries every ~1 ms: outstanding grows past 5 at the 6th query
+    res, _, _ = run(tmp_path, lambda c: SimSUT(c, 1_000_000_000), scenario=Scenario.Server, server_target_qps=1000,
+                    server_max_async_queries=5, min_duration_ms=100, min_query_count=10)
+    msgs = [r["value"] for r in detail(tmp_path) if r["metadata"]["is_error"]]
+    assert "IssueQueryThread 0 Ending early: Too many outstanding queries. issued 6 outstanding 6" in msgs
+    assert res.performance.query_count == 6 and not res.performance.valid
+
+
+def test_max_duration_stops_issuing(tmp_path):
+    res, _, _ = run(tmp_path, lambda c: SyncSUT(c, 1_000_000), scenario=Scenario.SingleStream,
+                    min_duration_ms=1000, max_duration_ms=10, min_query_count=1,
+                    single_stream_expected_latency_ns=1_000_000)
+    msgs = [r["value"] for r in detail(tmp_path) if r["metadata"]["is_error"]]
+    assert "IssueQueryThread 0 Ending early: Max test duration reached. duration_ns 11000000" in msgs
+    assert res.performance.query_count == 12

@@ -175,11 +175,11 @@ class Issuer:
                     stop = True
                     break
                 if max_q and nissued >= max_q:
-                    self._stop(out, "Ending early: Max query count reached.")
+                    self._stop(out, f"IssueQueryThread 0 Ending early: Max query count reached. query_count {nissued}")
                     stop = True
                     break
                 if max_dur and t - start > max_dur:
-                    self._stop(out, "Ending early: Max test duration reached.")
+                    self._stop(out, f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {t - start}")
                     stop = True
                     break
                 if self.aborted():
@@ -260,16 +260,16 @@ class Issuer:
                 j = j2
                 if checks:
                     if max_async and nissued - rec.completed_queries > max_async:
-                        self._stop(out, "Ending early: Too many outstanding queries. issued "
+                        self._stop(out, "IssueQueryThread 0 Ending early: Too many outstanding queries. issued "
                                    f"{nissued} outstanding {nissued - rec.completed_queries}")
                         stop = True
                         break
                     if max_q and nissued >= max_q:
-                        self._stop(out, "Ending early: Max query count reached.")
+                        self._stop(out, f"IssueQueryThread 0 Ending early: Max query count reached. query_count {nissued}")
                         stop = True
                         break
                     if max_dur and t - start > max_dur:
-                        self._stop(out, "Ending early: Max test duration reached.")
+                        self._stop(out, f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {t - start}")
                         stop = True
                         break
                 if self.aborted():
