@@ -175,6 +175,8 @@ def start_test(
 
     session = _Session(clock)
     old_switch = sys.getswitchinterval()
+    prepare = getattr(clock, "prepare", None)
+    restore_clock = prepare() if prepare is not None else (lambda: None)
     if options.gil_switch_interval_s:
         sys.setswitchinterval(options.gil_switch_interval_s)
     origin = clock.now()
@@ -318,6 +320,7 @@ def start_test(
                 logs.log_results(detail, perf)
     finally:
         sys.setswitchinterval(old_switch)
+        restore_clock()
         session.rec = None
         with _ACTIVE_LOCK:
             if session in _ACTIVE:

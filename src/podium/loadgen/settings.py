@@ -125,7 +125,7 @@ class RunOptions:
     #: End the run INVALID when no sample has completed for this long while samples are outstanding.
     completion_timeout_s: float = 300.0
     #: Issuer sleeps until this long before a Server deadline, then yields in a short spin.
-    spin_margin_ns: int = 200_000
+    spin_margin_ns: int = 30_000
     #: CPython GIL switch interval during the run (None: leave it). A thread waking to issue a query waits
     #: up to this long for the GIL held by SUT threads; CPython's default 5 ms shows up as issue lateness.
     gil_switch_interval_s: float | None = 0.0002

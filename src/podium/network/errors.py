@@ -20,3 +20,7 @@ class ProtocolError(PodiumError):
 
 class EndpointError(PodiumError):
     """An inference endpoint that cannot be used: bad URL, refused, not ready, or serving another model."""
+
+
+class ServeError(PodiumError):
+    """``podium serve`` cannot start: a port in use, an unreadable certificate, an unsafe setting."""

@@ -27,6 +27,8 @@ INPUT_NAME = "input_tensor:0"
 ARGMAX_NAME = "ArgMax:0"
 SOFTMAX_NAME = "softmax_tensor:0"
 OPSET = 13
+#: Spread of mean-subtracted ImageNet pixels (roughly their standard deviation): scales the random stem.
+PIXEL_STD = 58.0
 #: TensorFlow's "SAME" padding for the 3×3/2 max pool of a 112×112 map: nothing before, one after.
 TF_SAME_POOL_PADS = (0, 0, 1, 1)
 
@@ -35,7 +37,7 @@ def build_resnet50_v15(seed: int = DEFAULT_SEED, num_classes: int = NUM_CLASSES,
                        spec: ResNetSpec = RESNET50) -> tuple[Any, GraphBuilder]:
     """The ``ModelProto`` and its builder (for op/parameter counts); ``spec`` shrinks it for tests."""
     g = GraphBuilder(seed)
-    x = stem(g, INPUT_NAME, spec, batch_norm, TF_SAME_POOL_PADS)
+    x = stem(g, INPUT_NAME, spec, batch_norm, TF_SAME_POOL_PADS, input_std=PIXEL_STD)
     c5, channels = stages(g, x, spec, batch_norm)[-1]
     pooled = g.op("Flatten", [g.op("GlobalAveragePool", [c5])], axis=1)
     w = g.rng.standard_normal((num_classes, channels), dtype=np.float32) * np.float32(channels ** -0.5)

@@ -62,19 +62,30 @@ class GraphBuilder:
         return collections.Counter(n.op_type for n in self.nodes)
 
     # -- layers ------------------------------------------------------------------------------------
-    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1, pads: Sequence[int] | None = None,
-             groups: int = 1, bias: bool = False, std: float | None = None, bias_value: float = 0.0,
-             prefix: str = "conv") -> str:
-        """A 2-D convolution; weights He-normal (``std`` overrides), bias ``bias_value`` when ``bias``."""
+    def conv_weights(self, cin: int, cout: int, k: int, groups: int = 1, bias: bool = False,
+                     std: float | None = None, bias_value: float = 0.0, prefix: str = "conv") -> list[str]:
+        """Weight (and bias) initialisers of a convolution: He-normal unless ``std`` is given."""
         fan_in = cin // groups * k * k
         scale = std if std is not None else math.sqrt(2.0 / fan_in)
         w = self.rng.standard_normal((cout, cin // groups, k, k), dtype=np.float32) * np.float32(scale)
-        inputs = [x, self.const(w, prefix + "_w", param=True)]
+        names = [self.const(w, prefix + "_w", param=True)]
         if bias:
-            inputs.append(self.const(np.full(cout, bias_value, np.float32), prefix + "_b", param=True))
+            names.append(self.const(np.full(cout, bias_value, np.float32), prefix + "_b", param=True))
+        return names
+
+    def conv_with(self, x: str, weights: Sequence[str], k: int, stride: int = 1,
+                  pads: Sequence[int] | None = None, groups: int = 1, prefix: str = "conv") -> str:
+        """A convolution node using existing weights (heads share theirs across pyramid levels)."""
         p = list(pads) if pads is not None else [k // 2] * 4
-        return self.op("Conv", inputs, prefix=prefix, kernel_shape=[k, k], strides=[stride, stride], pads=p,
-                       group=groups, dilations=[1, 1])
+        return self.op("Conv", [x, *weights], prefix=prefix, kernel_shape=[k, k], strides=[stride, stride],
+                       pads=p, group=groups, dilations=[1, 1])
+
+    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1, pads: Sequence[int] | None = None,
+             groups: int = 1, bias: bool = False, std: float | None = None, bias_value: float = 0.0,
+             prefix: str = "conv") -> str:
+        """A 2-D convolution with its own new weights (see ``conv_weights``); ``pads`` default to k // 2."""
+        weights = self.conv_weights(cin, cout, k, groups, bias, std, bias_value, prefix)
+        return self.conv_with(x, weights, k, stride, pads, groups, prefix)
 
     def batch_norm(self, x: str, c: int, gamma: float = 1.0) -> str:
         """BatchNormalization in inference form: scale/bias are parameters, mean/variance buffers."""

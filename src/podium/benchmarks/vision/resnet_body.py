@@ -60,10 +60,16 @@ RESNET50 = ResNetSpec()
 RESNEXT50_32X4D = ResNetSpec(groups=32, width_per_group=4)
 
 
-def stem(g: GraphBuilder, x: str, spec: ResNetSpec, norm: Norm, pool_pads: Sequence[int]) -> str:
-    """7×7/2 convolution, norm, ReLU, 3×3/2 max pool (``pool_pads`` differ: TF SAME vs. torchvision)."""
+def stem(g: GraphBuilder, x: str, spec: ResNetSpec, norm: Norm, pool_pads: Sequence[int],
+         input_std: float = 1.0) -> str:
+    """7×7/2 convolution, norm, ReLU, 3×3/2 max pool (``pool_pads`` differ: TF SAME vs. torchvision).
+
+    ``input_std``: typical spread of the input values; the random stem weights are divided by it so that
+    features start near unit scale (ResNet50 takes mean-subtracted pixels, spread ~60, not unit-scale ones).
+    """
     c = spec.base_planes
-    y = g.relu(norm(g, g.conv(x, 3, c, 7, stride=2, pads=[3, 3, 3, 3], prefix="stem_conv"), c, 1.0))
+    std = (2.0 / (3 * 7 * 7)) ** 0.5 / input_std
+    y = g.relu(norm(g, g.conv(x, 3, c, 7, stride=2, pads=[3, 3, 3, 3], std=std, prefix="stem_conv"), c, 1.0))
     return g.op("MaxPool", [y], kernel_shape=[3, 3], strides=[2, 2], pads=list(pool_pads))
 
 
