@@ -174,16 +174,7 @@ class Issuer:
                     out.ended_naturally = True
                     stop = True
                     break
-                if max_q and nissued >= max_q:
-                    self._stop(out, f"IssueQueryThread 0 Ending early: Max query count reached. query_count {nissued}")
-                    stop = True
-                    break
-                if max_dur and t - start > max_dur:
-                    self._stop(out, f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {t - start}")
-                    stop = True
-                    break
-                if self.aborted():
-                    out.aborted = True
+                if self._must_stop(out, nissued, t - start, max_q, max_dur):
                     stop = True
                     break
             if stop:
@@ -264,16 +255,7 @@ class Issuer:
                                    f"{nissued} outstanding {nissued - rec.completed_queries}")
                         stop = True
                         break
-                    if max_q and nissued >= max_q:
-                        self._stop(out, f"IssueQueryThread 0 Ending early: Max query count reached. query_count {nissued}")
-                        stop = True
-                        break
-                    if max_dur and t - start > max_dur:
-                        self._stop(out, f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {t - start}")
-                        stop = True
-                        break
-                if self.aborted():
-                    out.aborted = True
+                if self._must_stop(out, nissued, t - start, max_q, max_dur):
                     stop = True
                     break
             q = c0 + j
@@ -284,6 +266,19 @@ class Issuer:
         return out
 
     # ---- waiting -------------------------------------------------------------------------------------------
+    def _must_stop(self, out: IssueOutcome, nissued: int, elapsed: int, max_q: int, max_dur: int) -> bool:
+        """The official max_query_count / max_duration checks (in that order), then podium's abort flag."""
+        if max_q and nissued >= max_q:
+            self._stop(out, f"IssueQueryThread 0 Ending early: Max query count reached. query_count {nissued}")
+            return True
+        if max_dur and elapsed > max_dur:
+            self._stop(out, f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {elapsed}")
+            return True
+        if self.aborted():
+            out.aborted = True
+            return True
+        return False
+
     def _stop(self, out: IssueOutcome, message: str) -> None:
         out.stop_reason = message
         self.error("error_runtime", message)
