@@ -52,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compliance", metavar="TESTS",
                    help="after the runs, compliance tests: all (those the v2.1 checker requires) or a comma "
                    "list of TEST01,TEST04,TEST05; results in <output>/compliance")
+    p.add_argument("--power", metavar="METER",
+                   help="measure power: ptd://host:port (PTDaemon: ranging + testing runs), sim[:profile] "
+                   "(simulated PTDaemon, a dry run), nvml[:gpus], rapl[:path], auto, none (default: not measured)")
     p.set_defaults(func=run)
 
 
@@ -88,7 +91,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
         expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,
         latency_bound_ms=args.latency_bound_ms, batch_size=args.batch_size, max_wait_us=args.max_wait_us,
         workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak,
-        compliance=_compliance_tests(args.compliance))
+        compliance=_compliance_tests(args.compliance), power=args.power)
 
 
 def _compliance_tests(text: str | None) -> tuple[str, ...]:
@@ -195,12 +198,18 @@ def show_outcome(console: Console, outcome: Any) -> None:
             late = perf.lateness
             t.add_row(f"{late['kind'].replace('_', ' ')} p50/p99/max (µs)",
                       f"{late['p50_ns'] / 1e3:,.1f} / {late['p99_ns'] / 1e3:,.1f} / {late['max_ns'] / 1e3:,.1f}")
+        if outcome.power is not None:
+            from podium.power import power_summary_line
+
+            t.add_row("power", power_summary_line(outcome.power)[len("power: "):])
         verdict = "[green]VALID[/]" if perf.valid else "[red]INVALID[/]"
         t.add_row("result", verdict)
         for r in perf.invalid_reasons:
             t.add_row("", f"[red]{r}[/]")
         console.print(t)
         console.print(f"logs: {Path(outcome.performance.log_paths['summary']).parent}")
+        if outcome.power is None:
+            console.print("[dim]power: not measured (--power ptd://host:port | nvml | rapl)[/]")
     for test, passed in outcome.compliance.items():
         console.print(f"compliance {test}: " + ("[green]TEST PASS[/]" if passed else "[red]TEST FAIL[/]"))
     if outcome.compliance:

@@ -14,7 +14,7 @@ from podium.errors import PodiumError
 
 def build_parser() -> argparse.ArgumentParser:
     from podium import __version__
-    from podium.cli import cmd_list, cmd_run
+    from podium.cli import cmd_list, cmd_power, cmd_run
 
     ap = argparse.ArgumentParser(prog="podium", description="MLPerf-Inference-compatible benchmarking: "
                                  "LoadGen, benchmarks, harness, submission tools.")
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_run.add_parser(sub)
     cmd_list.add_parser(sub)
     cmd_list.add_build_model_parser(sub)
+    cmd_power.add_parser(sub)
     return ap
 
 

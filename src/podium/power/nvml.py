@@ -70,7 +70,7 @@ class NvmlMeter(PollingMeter):
             scope="GPU board power (NVML)",
             labels=["NVML: GPU board power only, not the system's wall power; not an MLPerf power measurement"],
             clock_offset={"offset_ms": 0.0, "uncertainty_ms": 0.0, "method": "same host clock"},
-            details={"gpus": [{"index": i, "name": n} for i, n in zip(indices, names)], "driver": driver,
+            details={"gpus": [{"index": i, "name": n} for i, n in zip(indices, names, strict=True)], "driver": driver,
                      "energy_counter": self.has_counter})
 
     @property

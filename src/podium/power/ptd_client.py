@@ -8,8 +8,10 @@ on and the samples taken so far are kept.
 Clock offset: PTDaemon stamps samples with its host's clock. After draining unread samples, ``RL,1``
 waits for the next sample and PTDaemon answers as soon as it is taken, so that sample was taken about half
 a round trip before the reply arrived. ``offset = meter stamp - (reply time - rtt/2)``, with the round trip
-measured on the read-only ``Watts`` command; uncertainty is half the round trip plus the stamp's
-millisecond. Measured after ``Go`` and again before ``Stop``.
+measured on the read-only ``Watts`` command. ``uncertainty_ms`` (half the round trip plus a millisecond)
+assumes PTDaemon replies within a millisecond of taking the sample; ``bounds_ms`` holds whatever that
+latency: the sample was taken after the probe was sent and before its reply arrived. Measured after ``Go``
+and again before ``Stop`` (the bounds of both must hold at once, so a drifting clock shows as empty bounds).
 """
 
 from __future__ import annotations
@@ -22,9 +24,20 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from podium.power import ptd_protocol as proto
-from podium.power.errors import MeterDisconnectedError, MeterUnavailableError, PowerError, PtdReplyError
+from podium.power.errors import (
+    MeterDisconnectedError,
+    MeterUnavailableError,
+    PowerError,
+    PtdReplyError,
+)
 from podium.power.meter import Meter
-from podium.power.samples import MeterInfo, PowerSample, check_mark, format_stamp, parse_spl_line
+from podium.power.samples import (
+    MeterInfo,
+    PowerSample,
+    check_mark,
+    format_stamp,
+    parse_spl_line,
+)
 
 #: power-dev waits this long after changing ranges so the analyzer settles (``ANALYZER_SLEEP_SECONDS``).
 OFFICIAL_SETTLE_S = 10.0
@@ -198,7 +211,8 @@ class PtdMeter(Meter):
         simulated = fields["model"].startswith("PodiumSimulator")
         self._info = MeterInfo(
             kind="ptd", name=("PTDaemon simulator (podium)" if simulated else f"PTDaemon, analyzer {fields['model']}"),
-            simulated=simulated, address=self.client.address, identify=self.identify,
+            simulated=simulated, scope=("a simulated watts profile (no measurement)" if simulated
+                                        else "wall power of the system under test"), address=self.client.address, identify=self.identify,
             interval_ms=float(self.interval_ms), details={"ptd_version": fields.get("version")})
         if self.settle_s is None:
             self.settle_s = 0.0 if simulated else OFFICIAL_SETTLE_S
@@ -224,7 +238,10 @@ class PtdMeter(Meter):
         """Ranging: both ranges automatic. Testing: the highest volts and amps the ranging run saw."""
         self.open()
         self.phase = phase
-        if phase == "testing" and ranging_samples:
+        if phase == "testing" and ranging_samples is not None:
+            if not ranging_samples:
+                raise PowerError(f"PTDaemon at {self.client.address}: the ranging run produced no samples (shorter "
+                                 f"than the {self.interval_ms} ms sampling interval?); cannot set the testing ranges")
             volts = max(s.volts for s in ranging_samples)
             amps = max(s.amps for s in ranging_samples)
             if volts <= 0 or amps <= 0:
@@ -286,7 +303,9 @@ class PtdMeter(Meter):
             rtts.append(time.time_ns() - t0)
         rtt = min(rtts)
         self._keep(c.read_samples()[0])  # drain: what is unread now was taken before the probes
-        estimates, lower, upper = [], [], []
+        estimates: list[int] = []
+        lower: list[int] = []
+        upper: list[int] = []
         for _ in range(max(self.offset_probes, 1) * 3):
             if len(estimates) >= self.offset_probes:
                 break
@@ -295,14 +314,16 @@ class PtdMeter(Meter):
                 continue
             self._keep(got)
             stamp = got[-1].wall_ns
-            lower.append(stamp - t1)  # the sample was taken before its reply arrived
-            if t1 - t0 > 2 * rtt + 200_000:  # the reply waited for a fresh sample, so it left when taken
-                estimates.append(stamp + 500_000 - (t1 - rtt // 2))  # +0.5 ms: stamps are truncated to ms
+            lower.append(stamp - t1)  # taken before its reply arrived: offset > stamp - t1
+            if t1 - t0 > 2 * rtt + 200_000:  # the reply waited for a fresh sample, taken after t0
+                upper.append(stamp + 1_000_000 - t0)  # stamps are truncated to the millisecond
+                estimates.append(stamp + 500_000 - (t1 - rtt // 2))
         if not estimates:
             return {"when": when, "offset_ms": None, "method": "no fresh sample during the probes"}
-        offset = statistics.median(estimates)
-        return {"when": when, "offset_ms": offset / 1e6, "uncertainty_ms": (rtt / 2 + 500_000) / 1e6,
-                "rtt_ms": rtt / 1e6, "probes": len(estimates), "lower_bound_ms": max(lower) / 1e6}
+        lo, hi = max(lower), min(upper)
+        offset = min(max(statistics.median(estimates), lo), hi)
+        return {"when": when, "offset_ms": offset / 1e6, "uncertainty_ms": (rtt / 2 + 1_000_000) / 1e6,
+                "bounds_ms": [lo / 1e6, hi / 1e6], "rtt_ms": rtt / 1e6, "probes": len(estimates)}
 
     def clock_offset(self) -> dict[str, Any]:
         """The offset block for results: meter clock minus SUT clock, the mean of the probes made."""
@@ -310,7 +331,8 @@ class PtdMeter(Meter):
         if not good:
             return {"offset_ms": None, "method": "not measured", "measurements": self.offsets}
         mean = sum(o["offset_ms"] for o in good) / len(good)
-        return {"offset_ms": mean, "uncertainty_ms": max(o["uncertainty_ms"] for o in good),
+        bounds = [max(o["bounds_ms"][0] for o in good), min(o["bounds_ms"][1] for o in good)]
+        return {"offset_ms": mean, "uncertainty_ms": max(o["uncertainty_ms"] for o in good), "bounds_ms": bounds,
                 "drift_ms": (good[-1]["offset_ms"] - good[0]["offset_ms"]) if len(good) > 1 else 0.0,
                 "method": "RL,1 round-trip midpoint (meter stamp minus local arrival time less half the round trip)",
                 "measurements": self.offsets}
@@ -324,12 +346,19 @@ class PtdMeter(Meter):
         if self._failure is None:
             try:
                 if self.offset_probes > 0:
-                    self.offsets.append(self._measure_offset("before Stop"))
+                    self.offsets.append(self._measure_offset("before Stop"))  # reads every unread sample
+                else:
+                    self._keep(self.client.read_samples()[0])
                 self.watts_stats = proto.parse_watts(self.client.command("Watts", expect_prefix="Watts"))
                 self.uncertainty = proto.parse_uncertainty(self.client.command("Uncertainty",
                                                                                expect_prefix="Uncertainty"))
                 self.client.command("Stop", expect=proto.STOP_REPLY)
-                self._keep(self.client.read_samples()[0])
+                try:
+                    self._keep(self.client.read_samples()[0])
+                except PtdReplyError as exc:
+                    # every sample up to the read just before Stop is kept, and that read came after the run
+                    # ended, so a refused read after Stop loses nothing inside the run's window
+                    self._info.details["final_read"] = str(exc)
             except PowerError as exc:
                 self._fail(exc)
         if self._failure is not None:

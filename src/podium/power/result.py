@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from podium.power.errors import PowerError
-from podium.power.samples import MeterInfo, PowerSample, format_stamp, stamp_ms, write_spl
+from podium.power.samples import MeterInfo, PowerSample, stamp_ms, write_spl
 from podium.power.window import RunWindow, read_run_window
 
 RESULT_JSON = "podium_result.json"
@@ -274,11 +274,8 @@ def record_power_missing(run_dir: Path | str, reason: str, meter_info: MeterInfo
 
 
 def record_not_measured(run_dir: Path | str, reason: str = "no power meter was used") -> dict[str, Any]:
-    """No meter: the result says "power: not measured", never an estimate."""
-    return _write_outputs(Path(run_dir), _missing_block("not measured", reason, None, "testing"))
+    """No meter: the result says "power: not measured", never an estimate (``podium_result.json`` only)."""
+    block = _missing_block("not measured", reason, None, "testing")
+    merge_into_result_json(Path(run_dir), block)
+    return block
 
-
-def first_sample_time(samples: Iterable[PowerSample]) -> str | None:
-    """The first sample's stamp (for messages)."""
-    s = min(samples, key=lambda s: s.wall_ns, default=None)
-    return format_stamp(s.wall_ns) if s else None

@@ -100,10 +100,15 @@ def _f(value: float) -> str:
     return "%f" % value
 
 
-def format_spl_line(sample: PowerSample, mark: str) -> str:
-    """One ``spl.txt`` line: ``Time,<stamp>,Watts,<w>,Volts,<v>,Amps,<a>,PF,<pf>,Mark,<mark>``."""
+def format_sample_line(sample: PowerSample) -> str:
+    """A sample as PTDaemon's ``RL`` reply lines carry it: ``Time,<stamp>,Watts,<w>,Volts,<v>,Amps,<a>,PF,<pf>``."""
     return (f"Time,{format_stamp(sample.wall_ns)},Watts,{_f(sample.watts)},Volts,{_f(sample.volts)},"
-            f"Amps,{_f(sample.amps)},PF,{_f(sample.pf)},Mark,{mark}")
+            f"Amps,{_f(sample.amps)},PF,{_f(sample.pf)}")
+
+
+def format_spl_line(sample: PowerSample, mark: str) -> str:
+    """One ``spl.txt`` line: the sample line then ``,Mark,<mark>``."""
+    return f"{format_sample_line(sample)},Mark,{mark}"
 
 
 def check_mark(mark: str) -> str:

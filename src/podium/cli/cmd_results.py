@@ -1,0 +1,142 @@
+"""``podium results``: query the local results store (filters, sort, CSV/JSON export); add or remove runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from rich.console import Console, JustifyMethod
+from rich.markup import escape
+from rich.table import Table
+
+from podium.errors import PodiumError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from podium.report.store import COLUMN_NAMES, ENV_VAR
+
+    p = sub.add_parser("results", help="the results of past runs (local store; filter, sort, export)",
+                       description="Query the local results store that every podium run records into "
+                       f"(~/.local/share/podium/results.sqlite; ${ENV_VAR} overrides).")
+    p.add_argument("--benchmark")
+    p.add_argument("--scenario")
+    p.add_argument("--backend")
+    v = p.add_mutually_exclusive_group()
+    v.add_argument("--valid", dest="valid", action="store_const", const=True, help="only VALID runs")
+    v.add_argument("--invalid", dest="valid", action="store_const", const=False, help="only INVALID runs")
+    d = p.add_mutually_exclusive_group()
+    d.add_argument("--full-length", dest="full_length", action="store_const", const=True,
+                   help="only runs of at least 600 s")
+    d.add_argument("--short", dest="full_length", action="store_const", const=False, help="only short runs")
+    p.add_argument("--since", metavar="DATE", help="finished on or after (YYYY-MM-DD or ISO time, UTC)")
+    p.add_argument("--until", metavar="DATE", help="finished on or before")
+    p.add_argument("--id", dest="ids", type=int, action="append", metavar="ID", help="only this row (repeatable)")
+    p.add_argument("--sort", default="id", metavar="COLUMN", help=f"sort column: {', '.join(COLUMN_NAMES)}")
+    p.add_argument("--desc", action="store_true", help="sort descending")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--columns", metavar="A,B,...", help="columns to show/export (default: a summary for the "
+                   "table, every column for csv/json)")
+    p.add_argument("--out", metavar="FILE", help="write csv/json here instead of stdout")
+    p.add_argument("--add", metavar="RUN", action="append", default=[], help="record a finished run folder")
+    p.add_argument("--delete", metavar="ID", type=int, action="append", default=[], help="remove a row")
+    p.add_argument("--db", metavar="FILE", help=f"store file (default: ${ENV_VAR} or ~/.local/share/podium/...)")
+    p.set_defaults(func=run)
+
+
+def _fmt(col: str, v: Any) -> str:
+    if v is None:
+        return ""
+    if col == "valid" or col.endswith("_passed"):
+        return {1: "yes", 0: "NO"}.get(v, str(v))
+    if col.endswith("_ns") and isinstance(v, (int, float)):
+        return f"{v / 1e6:.3f} ms"
+    if isinstance(v, float):
+        return f"{v:,.3f}"
+    if isinstance(v, list):
+        return "; ".join(str(x) for x in v)
+    return str(v)
+
+
+def run(args: argparse.Namespace) -> int:
+    from podium.report.runs import read_run
+    from podium.report.store import COLUMN_NAMES, ResultsStore, write_csv, write_json
+
+    columns = None
+    if args.columns:
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        bad = [c for c in columns if c not in COLUMN_NAMES]
+        if bad:
+            raise PodiumError(f"--columns {bad[0]}: expected names from {', '.join(COLUMN_NAMES)}")
+    with ResultsStore(args.db) as store:
+        for folder in args.add:
+            rid = store.add(read_run(folder))
+            print(f"recorded {folder} as id {rid}", file=sys.stderr)
+        if args.delete:
+            n = store.delete(args.delete)
+            print(f"removed {n} row(s)", file=sys.stderr)
+        if (args.add or args.delete) and not any((args.benchmark, args.scenario, args.backend, args.ids,
+                                                  args.since, args.until, args.valid is not None)):
+            return 0
+        rows = store.query(benchmark=args.benchmark, scenario=args.scenario, backend=args.backend, valid=args.valid,
+                           since=args.since, until=args.until, full_length=args.full_length, ids=args.ids,
+                           sort=args.sort, descending=args.desc, limit=args.limit)
+        path = store.path
+    if args.format in ("csv", "json"):
+        writer = write_csv if args.format == "csv" else write_json
+        if args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as fh:
+                writer(rows, fh, columns)
+            print(f"wrote {len(rows)} row(s) to {args.out}", file=sys.stderr)
+        else:
+            writer(rows, sys.stdout, columns)
+        return 0
+    if columns:
+        t = Table(title=f"{len(rows)} run(s) in {path}")
+        for c in columns:
+            t.add_column(c, overflow="fold")
+        for r in rows:
+            t.add_row(*[escape(_fmt(c, r.get(c))) for c in columns])
+    else:
+        t = _brief_table(rows, f"{len(rows)} run(s) in {path}")
+    Console().print(t)
+    return 0
+
+
+def _flags(r: dict[str, Any]) -> str:
+    """Short forms of the honest labels, for a narrow table (``--columns labels`` shows them whole)."""
+    out = []
+    if r.get("short_run"):
+        out.append("SHORT")
+    if r.get("random_weights"):
+        out.append("RANDOM-W")
+    if r.get("valid") == 0:
+        out.append("INVALID")
+    if any("SIMULATED" in str(lbl) for lbl in r.get("labels") or []):
+        out.append("SIM-POWER")
+    return " ".join(out)
+
+
+def _brief_table(rows: list[dict[str, Any]], title: str) -> Table:
+    t = Table(title=title)
+    cols: tuple[tuple[str, JustifyMethod], ...] = (
+        ("id", "right"), ("finished", "left"), ("benchmark", "left"), ("scenario", "left"), ("result", "right"),
+        ("accuracy", "right"), ("W", "right"), ("flags", "left"))
+    for name, justify in cols:
+        t.add_column(name, justify=justify, no_wrap=name in ("id", "result", "accuracy"),
+                     min_width=9 if name == "flags" else None)
+    for r in rows:
+        value = r.get("metric_value")
+        unit = r.get("metric_unit") or ""
+        if unit == "ns" and isinstance(value, (int, float)):
+            value, unit = value / 1e6, "ms"
+        unit = {"samples/s": "/s"}.get(unit, unit)
+        result = f"{value:,.2f} {unit}" if isinstance(value, (int, float)) else ""
+        acc = r.get("accuracy_value")
+        acc_text = "" if acc is None else f"{acc:.2f}" + ("" if r.get("accuracy_passed") else " LOW")
+        watts = r.get("power_watts")
+        t.add_row(str(r.get("id")), str(r.get("finished_at") or "")[5:16].replace("T", " "), str(r.get("benchmark")),
+                  str(r.get("scenario")), result, acc_text,
+                  "" if watts is None else f"{watts:,.1f}", _flags(r))
+    return t

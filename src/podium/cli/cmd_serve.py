@@ -1,0 +1,133 @@
+"""``podium serve``: serve a benchmark's model over the Open Inference Protocol (KServe v2), REST and gRPC.
+
+The SUT node of a network-division run: start it here, then point ``podium run --sut-url`` at it from the
+LoadGen node. Binds 127.0.0.1 unless ``--host`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from podium.errors import PodiumError
+
+TOKEN_ENV = "PODIUM_SERVE_TOKEN"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve a benchmark's model over KServe v2 (REST and gRPC) for network runs",
+                       description="Serve a benchmark's model over the Open Inference Protocol (KServe v2): REST "
+                       "with JSON and binary tensors, and gRPC. Point `podium run --sut-url` at it.")
+    p.add_argument("--benchmark", action="append", default=None,
+                   help="benchmark whose model to serve (repeatable; default digits)")
+    p.add_argument("--backend", default="onnxruntime")
+    p.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option, e.g. intra_op_threads=2 (repeatable)")
+    p.add_argument("--model-path", help="model file (default: the benchmark's shipped or built model)")
+    p.add_argument("--model-name", help="name to serve the model under (default: the benchmark name)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 for every interface: use a token)")
+    p.add_argument("--http-port", type=int, default=8000, help="REST port (default 8000; 0: any free port)")
+    p.add_argument("--grpc-port", type=int, default=8001, help="gRPC port (default 8001; 0: any free port)")
+    p.add_argument("--no-http", action="store_true", help="serve gRPC only")
+    p.add_argument("--no-grpc", action="store_true", help="serve REST only")
+    p.add_argument("--token-file", help=f"file holding a bearer token clients must send (or set ${TOKEN_ENV})")
+    p.add_argument("--max-request-mb", type=float, default=64.0, help="largest request body accepted (default 64)")
+    p.add_argument("--inference-threads", type=int, default=4,
+                   help="threads running REST inference (default 4; 0: inline in the event loop)")
+    p.add_argument("--grpc-threads", type=int, default=8, help="gRPC handler threads (default 8)")
+    p.add_argument("--tls-cert", help="PEM certificate: serve https:// and grpcs:// (with --tls-key)")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--no-postprocess", action="store_true",
+                   help=f"do not offer the post-processed mlperf_response output (clients post-process)")
+    p.set_defaults(func=run)
+
+
+def _backend_options(items: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise PodiumError(f"--backend-option {item!r}: expected KEY=VALUE")
+        k, v = item.split("=", 1)
+        opts[k.strip()] = v.strip()
+    return opts
+
+
+def read_token(path: str | None) -> str | None:
+    """The bearer token from ``--token-file`` or the environment, or None; must be one non-empty line."""
+    if path is not None:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise PodiumError(f"--token-file {path}: cannot read it ({exc.strerror})") from None
+        source = f"--token-file {path}"
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        source = f"${TOKEN_ENV}"
+        if not token:
+            return None
+    if not token or any(c in token for c in "\r\n") or not token.isprintable():
+        raise PodiumError(f"{source}: expected one line of printable characters")
+    return token
+
+
+def build_models(args: argparse.Namespace) -> dict[str, Any]:
+    """The models to serve: each benchmark's model, plus ``<name>-raw`` when the benchmark has a raw form."""
+    from podium.backends import get_backend
+    from podium.benchmarks import get_benchmark
+    from podium.network import serve_backend
+
+    names = args.benchmark or ["digits"]
+    if args.model_name and len(names) > 1:
+        raise PodiumError("--model-name: only with a single --benchmark")
+    if args.model_path and len(names) > 1:
+        raise PodiumError("--model-path: only with a single --benchmark")
+    models: dict[str, Any] = {}
+    for name in names:
+        bench = get_benchmark(name)
+        path = bench.resolve_model_path(args.model_path)
+        backend = get_backend(args.backend, **_backend_options(args.backend_option)).load(str(path))
+        served = args.model_name or bench.name
+        post = None if args.no_postprocess else bench.postprocess
+        labels = {"benchmark": bench.name, "model_path": str(path),
+                  "random_weights": str(bool(bench.random_weights)).lower()}
+        models[served] = serve_backend(served, backend, postprocess=post, properties=labels)
+        maker = getattr(bench, "raw_form", None)
+        raw = maker() if callable(maker) else None
+        if raw is not None:
+            models[f"{served}-raw"] = serve_backend(f"{served}-raw", backend, postprocess=post, raw=raw,
+                                                    properties=labels)
+    return models
+
+
+def run(args: argparse.Namespace) -> int:
+    from podium.network import InferenceServer, ServeOptions
+
+    if args.no_http and args.no_grpc:
+        raise PodiumError("--no-http and --no-grpc: nothing left to serve")
+    for flag, port in (("--http-port", args.http_port), ("--grpc-port", args.grpc_port)):
+        if not 0 <= port <= 65535:
+            raise PodiumError(f"{flag}: expected 0..65535, got {port}")
+    if args.max_request_mb <= 0:
+        raise PodiumError(f"--max-request-mb: expected a positive number, got {args.max_request_mb:g}")
+    logging.basicConfig(level=logging.INFO, format="podium serve: %(message)s")
+    options = ServeOptions(host=args.host, http_port=None if args.no_http else args.http_port,
+                           grpc_port=None if args.no_grpc else args.grpc_port, token=read_token(args.token_file),
+                           max_request_bytes=int(args.max_request_mb * (1 << 20)),
+                           inference_threads=args.inference_threads, grpc_threads=args.grpc_threads,
+                           tls_cert=args.tls_cert, tls_key=args.tls_key)
+    models = build_models(args)
+    server = InferenceServer(models, options).start()
+    for name, model in models.items():
+        flags = " (random weights: timing only)" if model.properties.get("random_weights") == "true" else ""
+        print(f"serving model {name}{flags}: inputs "
+              + ", ".join(f"{m.name} {m.datatype} {list(m.shape)}" for m in model.inputs), flush=True)
+    for url in server.urls():
+        print(f"listening: {url}", flush=True)
+    print("auth: bearer token required" if options.token else "auth: none (no token configured)", flush=True)
+    print("stop with Ctrl-C", flush=True)
+    server.serve_forever()
+    return 0
