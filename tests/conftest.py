@@ -19,3 +19,9 @@ def spec_examples() -> Path:
     if not SPEC_EXAMPLES.is_dir():
         pytest.skip("shared/spec/examples not present beside the checkout")
     return SPEC_EXAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _private_results_store(monkeypatch, tmp_path_factory):
+    """No test writes to the user's results store (~/.local/share/podium)."""
+    monkeypatch.setenv("PODIUM_RESULTS_DB", str(tmp_path_factory.getbasetemp() / "results.sqlite"))

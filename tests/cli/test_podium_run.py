@@ -44,8 +44,9 @@ def test_single_stream_performance_only(tmp_path, capsys):
 
 def test_compliance_tests_write_the_checker_layout(tmp_path, capsys):
     out = tmp_path / "c"
-    main(["run", "--duration", "1", "--compliance", "all", "--output", str(out)])
-    capsys.readouterr()
+    rc = main(["run", "--duration", "1", "--compliance", "all", "--output", str(out)])
+    cap = capsys.readouterr()
+    assert rc in (0, 1), cap.err  # 1: a short run on a busy machine may fail the +-10 % performance check
     comp = out / "compliance"
     for test in ("TEST01", "TEST04", "TEST05"):
         perf = (comp / test / "verify_performance.txt").read_text()

@@ -44,7 +44,7 @@ def test_binding_harness_writes_what_the_native_api_writes(name, sim, tmp_path):
     files = sorted(p.name for p in a.iterdir())
     assert files == sorted(p.name for p in b.iterdir())
     assert files == ["mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt",
-                     "mlperf_log_trace.json", "podium_result.json"]
+                     "mlperf_log_trace.json", "podium_result.json", "podium_samples.npz"]
     da, db = _detail(a / "mlperf_log_detail.txt"), _detail(b / "mlperf_log_detail.txt")
     assert [r["key"] for r in da] == [r["key"] for r in db]
     assert da == db

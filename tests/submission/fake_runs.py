@@ -72,8 +72,9 @@ def _merge(path: Path, extra: dict[str, Any]) -> None:
 def make_run(out: Path, *, benchmark: str = "resnet", conf_model: str = "resnet50", scenario: str = "Offline",
              full: bool = True, good_percent: int = 80, compliance: bool = True, psc: int = 1024,
              random_weights: bool = False, overrides: dict[str, Any] | None = None, trace: bool = False,
-             sut_name: str | None = None) -> Path:
-    """Write a finished run folder (performance/, accuracy/, compliance/) at ``out``."""
+             sut_name: str | None = None, submission_mode: bool = False) -> Path:
+    """Write a finished run folder (performance/, accuracy/, compliance/) at ``out``; with
+    ``submission_mode`` one SubmissionRun in ``submission/`` instead of the first two."""
     over, service = FULL[scenario]
     settings = lgconfig.load_settings(conf_model, scenario).copy(**over)
     settings = settings.copy(performance_sample_count_override=psc)
@@ -102,12 +103,19 @@ def make_run(out: Path, *, benchmark: str = "resnet", conf_model: str = "resnet5
     from podium.loadgen import RunOptions
 
     opts = RunOptions(labels=labels)
-    start_test(sut(clock), qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
-               LogSettings(outdir=str(perf_dir), enable_trace=trace), options=opts, clock=clock, audit_config=None,
-               extra_result=extra)
-    clock = SimClock()
-    start_test(sut(clock), qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
-               LogSettings(outdir=str(acc_dir)), options=opts, clock=clock, audit_config=None, extra_result=extra)
+    if submission_mode:
+        perf_dir = acc_dir = out / "submission"
+        start_test(sut(clock), qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
+                   LogSettings(outdir=str(perf_dir), enable_trace=trace), options=opts, clock=clock,
+                   audit_config=None, extra_result=extra)
+    else:
+        start_test(sut(clock), qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
+                   LogSettings(outdir=str(perf_dir), enable_trace=trace), options=opts, clock=clock,
+                   audit_config=None, extra_result=extra)
+        clock = SimClock()
+        start_test(sut(clock), qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
+                   LogSettings(outdir=str(acc_dir)), options=opts, clock=clock, audit_config=None,
+                   extra_result=extra)
     line = score(acc_dir)
     (acc_dir / "accuracy.txt").write_text(line + "\n", encoding="utf-8")
     value = float(line.split("=")[1].split("%")[0])

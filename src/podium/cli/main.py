@@ -14,7 +14,7 @@ from podium.errors import PodiumError
 
 def build_parser() -> argparse.ArgumentParser:
     from podium import __version__
-    from podium.cli import cmd_list, cmd_power, cmd_run
+    from podium.cli import cmd_list, cmd_power, cmd_report, cmd_results, cmd_run, cmd_submission, cmd_sysinfo
 
     ap = argparse.ArgumentParser(prog="podium", description="MLPerf-Inference-compatible benchmarking: "
                                  "LoadGen, benchmarks, harness, submission tools.")
@@ -25,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_list.add_parser(sub)
     cmd_list.add_build_model_parser(sub)
     cmd_power.add_parser(sub)
+    cmd_submission.add_parser(sub)
+    cmd_sysinfo.add_parser(sub)
+    cmd_results.add_parser(sub)
+    cmd_report.add_parser(sub)
     return ap
 
 

@@ -32,6 +32,7 @@ from podium.loadgen.results import PerformanceResult, compute
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
 from podium.loadgen.sampling import SequenceGen, accuracy_log_offset, accuracy_log_probability, log_mask
 from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_sets, generate_schedule
+from podium.loadgen.samples_file import write_samples_file
 from podium.loadgen.trace import TraceWriter
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import QuerySampleLibrary
@@ -304,9 +305,11 @@ def start_test(
             sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
             loaded = sets[0]
             load(loaded)
-            out, rec, _ = run_series(loaded, TestMode.PerformanceOnly)
+            out, rec, schedule = run_series(loaded, TestMode.PerformanceOnly)
             perf = compute(eff, sut_name, out, rec, timed_out or session.aborted)
             logs.log_results(detail, perf)
+            if options.write_samples:
+                write_samples_file(outdir, eff.scenario.value, out, rec, schedule.samples_per_query)
             qsl.unload_samples(list(loaded.indices))
         if mode is TestMode.FindPeakPerformance:
 

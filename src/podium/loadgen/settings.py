@@ -129,5 +129,7 @@ class RunOptions:
     #: CPython GIL switch interval during the run (None: leave it). A thread waking to issue a query waits
     #: up to this long for the GIL held by SUT threads; CPython's default 5 ms shows up as issue lateness.
     gil_switch_interval_s: float | None = 0.0002
+    #: Write podium_samples.npz (per-query/per-sample times) beside the logs of the performance run.
+    write_samples: bool = True
     #: Extra labels copied into podium_result.json (e.g. "short run", "random weights").
     labels: list[str] = field(default_factory=list)

@@ -20,6 +20,8 @@ from podium.errors import PodiumError
 RESULT_FILE = "podium_result.json"
 #: Sub-folders ``podium run`` writes, in the order they are looked for.
 PART_FOLDERS: tuple[str, ...] = ("performance", "accuracy", "submission")
+#: The testing run's folder inside a power session (``podium.power`` writes ranging/, run_1/, power/).
+POWER_RUN = "run_1"
 #: MLPerf v2.1 minimum run length; shorter runs are labelled "short run".
 FULL_DURATION_MS = 600_000
 
@@ -35,6 +37,8 @@ class RunPart:
     kind: str
     folder: Path
     result: dict[str, Any]
+    #: A power session's folder (``ranging/``, ``run_1/``, ``power/``) when this part is its ``run_1``.
+    power_session: Path | None = None
 
     def file(self, name: str) -> Path:
         return self.folder / name
@@ -217,6 +221,10 @@ class FinishedRun:
             out.append("short run: shorter than the 600 s MLPerf v2.1 requires")
         if self.random_weights and not any(lbl.startswith("random weights") for lbl in out):
             out.append("random weights: performance only, accuracy is meaningless")
+        for lbl in self.power.get("labels") or []:
+            text = str(lbl) if str(lbl).startswith("power") else f"power: {lbl}"
+            if text not in out and str(lbl) not in out:
+                out.append(text)
         if self.valid is False:
             reasons = "; ".join(str(r) for r in self.perf.get("invalid_reasons") or [])
             out.append("INVALID" + (f": {reasons}" if reasons else ""))
@@ -240,12 +248,18 @@ def read_run(path: str | os.PathLike[str]) -> FinishedRun:
     run = FinishedRun(path=p.resolve())
     if (p / RESULT_FILE).is_file():
         result = _load_result(p / RESULT_FILE)
-        run.parts[_part_kind(result, p)] = RunPart(_part_kind(result, p), p.resolve(), result)
+        kind = _part_kind(result, p)
+        session = p.resolve().parent if p.name == POWER_RUN and (p.parent / "power").is_dir() else None
+        run.parts[kind] = RunPart(kind, p.resolve(), result, power_session=session)
         return run
     for name in PART_FOLDERS:
         f = p / name / RESULT_FILE
         if f.is_file():
             run.parts[name] = RunPart(name, (p / name).resolve(), _load_result(f))
+        elif (p / name / POWER_RUN / RESULT_FILE).is_file():
+            # a run measured with power: the session folder holds ranging/, run_1/ and power/
+            folder = (p / name / POWER_RUN).resolve()
+            run.parts[name] = RunPart(name, folder, _load_result(folder / RESULT_FILE), power_session=folder.parent)
     if not run.parts:
         raise RunFolderError(f"{p}: not a podium run folder (no {RESULT_FILE} in it nor in "
                              f"{', '.join(n + '/' for n in PART_FOLDERS)})")

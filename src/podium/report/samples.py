@@ -16,6 +16,7 @@ the sample count) and ``scenario`` (str scalar).
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,3 +163,27 @@ def percentile_points(results: dict[str, Any]) -> list[tuple[float, float]]:
     if isinstance(results.get("result_max_latency_ns"), (int, float)):
         pts.append((100.0, float(results["result_max_latency_ns"])))
     return sorted(pts)
+
+
+_SPL_TIME = "%m-%d-%Y %H:%M:%S.%f"
+
+
+def read_spl(path: Path) -> list[tuple[float, float]]:
+    """(seconds since the first sample, watts) of a power log ``spl.txt`` (``Time,<stamp>,Watts,<w>,...``
+    lines); empty when the file is absent."""
+    if not path.is_file():
+        return []
+    out: list[tuple[float, float]] = []
+    t0 = None
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        parts = line.split(",")
+        if len(parts) < 4 or parts[0] != "Time" or parts[2] != "Watts":
+            continue
+        try:
+            t = datetime.datetime.strptime(parts[1], _SPL_TIME)
+            w = float(parts[3])
+        except ValueError:
+            raise SampleDataError(f"{path}:{n}: expected 'Time,MM-DD-YYYY HH:MM:SS.fff,Watts,<watts>'") from None
+        t0 = t0 or t
+        out.append(((t - t0).total_seconds(), w))
+    return out

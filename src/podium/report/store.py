@@ -80,10 +80,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("result", "TEXT", "performance result (JSON)"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
-#: Columns a listing shows by default (the JSON blobs are for export).
-BRIEF_COLUMNS: tuple[str, ...] = ("id", "finished_at", "benchmark", "scenario", "backend", "metric_value",
-                                  "metric_unit", "valid", "accuracy_value", "accuracy_passed", "power_watts",
-                                  "lateness_p99_ns", "labels")
 _JSON_COLUMNS = frozenset({"labels", "settings", "system", "result"})
 
 
@@ -120,7 +116,7 @@ def _bool(v: Any) -> int | None:
 def row_from_run(run: FinishedRun) -> dict[str, Any]:
     """The store row of a run (every column but ``id`` and ``recorded_at``)."""
     perf, metric, acc, late, power = run.perf, run.metric, run.accuracy_result, run.lateness, run.power
-    results = perf.get("results") if isinstance(perf.get("results"), dict) else {}
+    results: dict[str, Any] = perf["results"] if isinstance(perf.get("results"), dict) else {}
     return {
         "finished_at": _iso(run.finished_at),
         "run_dir": str(run.path),
@@ -137,8 +133,8 @@ def row_from_run(run: FinishedRun) -> dict[str, Any]:
         "accuracy_value": _num(acc.get("value")),
         "accuracy_target": _num(acc.get("target")),
         "accuracy_passed": _bool(acc.get("passed")),
-        "power_watts": _num(power.get("avg_watts")),
-        "energy_joules": _num(power.get("energy_joules")),
+        "power_watts": _num(power.get("average_watts", power.get("avg_watts"))),
+        "energy_joules": _num(power.get("energy_j", power.get("energy_joules"))),
         "lateness_kind": late.get("kind"),
         "lateness_p50_ns": _int(late.get("p50_ns")),
         "lateness_p99_ns": _int(late.get("p99_ns")),
@@ -209,7 +205,7 @@ class ResultsStore:
             cur = self._db.execute(
                 f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
                 [row[n] for n in names])
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
     def delete(self, ids: Iterable[int]) -> int:
         """Remove rows by id; returns how many were removed."""

@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from podium.submission import rules
-from podium.submission.checks import Findings, Problem, check_accuracy, check_measurements, check_performance, \
-    check_power, file_set_diff
+from podium.submission.checks import (
+    Findings,
+    Problem,
+    check_accuracy,
+    check_measurements,
+    check_performance,
+    check_power,
+    file_set_diff,
+)
 from podium.submission.sysdesc import field_problems
 
 

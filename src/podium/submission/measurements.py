@@ -73,7 +73,7 @@ def user_conf_text(run: FinishedRun) -> str:
     scenario = run.scenario
     requested = run.requested_settings
     lines = [f"# user.conf of the {run.benchmark} {scenario} run, written by podium {podium.__version__} from the "
-             "run's settings", f"# (over the official v2.1 mlperf.conf; keys use the mlperf.conf model name)"]
+             "run's settings", "# (over the official v2.1 mlperf.conf; keys use the mlperf.conf model name)"]
     try:
         default = lgconfig.settings_to_dict(lgconfig.load_settings(conf_model, scenario))
     except Exception:  # a model mlperf.conf does not know: write every setting the run has
@@ -126,7 +126,8 @@ def readme_text(run: FinishedRun, system: str, impl: str) -> str:
     ]
     if perf:
         metric = perf.get("metric") or {}
-        lines.append(f"- result: {metric.get('name')} = {metric.get('value')} ({'VALID' if perf.get('valid') else 'INVALID'})")
+        validity = "VALID" if perf.get("valid") else "INVALID"
+        lines.append(f"- result: {metric.get('name')} = {metric.get('value')} ({validity})")
     if acc:
         lines.append(f"- accuracy: {acc.get('metric')} {acc.get('value')} (target {acc.get('target')})")
     labels = run.labels()

@@ -235,9 +235,9 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
     if division == "network":
         desc.fields[rules.IS_NETWORK] = "true"
     desc.refresh_to_fill()
-    for level, key, message in field_problems(desc.fields, division, submitter):
+    for level, field_name, message in field_problems(desc.fields, division, submitter):
         if level == "error":
-            hint = {"status": " (pass --status)", "system_type": " (pass --system-type)"}.get(key, "")
+            hint = {"status": " (pass --status)", "system_type": " (pass --system-type)"}.get(field_name, "")
             reasons.append(f"systems/{system}.json: {message}{hint}")
     sys_type = desc.fields.get("system_type")
     if division != "open" and sys_type in rules.SYSTEM_TYPES:
@@ -277,6 +277,8 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
                         _copy(perf.folder / n, res / "performance" / "run_1" / n)
                 if perf.kind == "performance" and (perf.folder / rules.ACCURACY_LOG).is_file():
                     _copy(perf.folder / rules.ACCURACY_LOG, res / "performance" / "run_1" / rules.ACCURACY_LOG)
+                if perf.power_session is not None:
+                    _copy_power(perf.power_session, res / "performance")
             if acc is not None:
                 for n in (rules.SUMMARY, rules.DETAIL, rules.ACCURACY_TXT, rules.ACCURACY_LOG):
                     if (acc.folder / n).is_file():
@@ -303,8 +305,8 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
                 if not draft:
                     raise PodiumError(f"truncating {outcome.accuracy_log}: {outcome.message}")
                 result.draft_reasons.append(f"not truncated: {outcome.message}")
-        req = {"submitter": submitter, "division": division, "system": system}
-        (tmp / "README.md").write_text(_tree_readme(req, result, rows), encoding="utf-8")
+        names = {"submitter": submitter, "division": division, "system": system}
+        (tmp / "README.md").write_text(_tree_readme(names, result, rows), encoding="utf-8")
         (tmp / MARKER).write_text(json.dumps({
             "podium_version": podium.__version__, "round": rules.ROUND, "division": division,
             "submitter": submitter, "system": system, "draft": bool(result.draft_reasons),
@@ -317,6 +319,18 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
         raise
     result.check = check_submission(out_path)
     return result
+
+
+def _copy_power(session: Path, performance: Path) -> None:
+    """A power session's files in the checker's layout: run_1/spl.txt, ranging/{logs, spl.txt}, power/*."""
+    if (session / "run_1" / "spl.txt").is_file():
+        _copy(session / "run_1" / "spl.txt", performance / "run_1" / "spl.txt")
+    for name in (rules.SUMMARY, rules.DETAIL, "spl.txt"):
+        if (session / "ranging" / name).is_file():
+            _copy(session / "ranging" / name, performance / "ranging" / name)
+    for name in sorted(rules.POWER_FILES):
+        if (session / "power" / name).is_file():
+            _copy(session / "power" / name, performance / "power" / name)
 
 
 def _write_system(sub: Path, system: str, desc: SystemDescription) -> None:

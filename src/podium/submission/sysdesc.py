@@ -26,6 +26,20 @@ BACKEND_DISTS: dict[str, tuple[str, ...]] = {"onnxruntime": ("onnxruntime", "onn
                                              "openvino": ("openvino",), "torch": ("torch",), "pytorch": ("torch",)}
 
 
+#: Free-form fields an empty value is a fine answer for.
+FREE_TEXT = frozenset({"hw_notes", "sw_notes"})
+#: The order fields are written in: who/what first, then host, accelerators, software, notes.
+FIELD_ORDER: tuple[str, ...] = (
+    "division", "submitter", "status", "system_type", "system_name", "number_of_nodes",
+    "host_processor_model_name", "host_processors_per_node", "host_processor_core_count",
+    "host_processor_frequency", "host_processor_caches", "host_processor_interconnect", "host_memory_capacity",
+    "host_memory_configuration", "host_storage_capacity", "host_storage_type", "host_networking",
+    "host_networking_topology", "accelerators_per_node", "accelerator_model_name", "accelerator_frequency",
+    "accelerator_host_interconnect", "accelerator_interconnect", "accelerator_interconnect_topology",
+    "accelerator_memory_capacity", "accelerator_memory_configuration", "accelerator_on-chip_memories",
+    "framework", "other_software_stack", "operating_system", "cooling", "hw_notes", "sw_notes")
+
+
 class SystemDescriptionError(PodiumError):
     """A system description file is missing, malformed or contradicts the submission."""
 
@@ -44,7 +58,7 @@ class SystemDescription:
     def refresh_to_fill(self) -> None:
         """Recompute ``to_fill``: required fields still empty."""
         required = rules.SYSTEM_FIELDS_REQUIRED + (rules.SYSTEM_FIELDS_NETWORK if _is_network(self.fields) else ())
-        self.to_fill = [k for k in required if self.fields.get(k) in ("", None)]
+        self.to_fill = [k for k in required if self.fields.get(k) in ("", None) and k not in FREE_TEXT]
 
 
 def _is_network(fields: dict[str, Any]) -> bool:
@@ -170,7 +184,7 @@ def describe_system(machine: Machine | None = None, *, division: str | None = No
         put(rules.IS_NETWORK, "true", "network division")
         for key in rules.SYSTEM_FIELDS_NETWORK[1:]:
             put(key, None)
-    ordered = [k for k in rules.SYSTEM_FIELDS_REQUIRED + rules.SYSTEM_FIELDS_NETWORK if k in f]
+    ordered = [k for k in FIELD_ORDER + rules.SYSTEM_FIELDS_NETWORK if k in f]
     desc = SystemDescription({k: f[k] for k in ordered}, sources=src)
     desc.refresh_to_fill()
     return desc
@@ -214,7 +228,7 @@ def field_problems(fields: dict[str, Any], division: str | None = None,
     for k in required:
         if k not in fields:
             out.append(("error", k, f"field {k} is missing"))
-        elif fields[k] in ("", None) and k not in ("hw_notes", "sw_notes"):
+        elif fields[k] in ("", None) and k not in FREE_TEXT:
             out.append(("warning", k, f"field {k} is empty: fill it before submitting"))
     known = set(required) | set(rules.SYSTEM_FIELDS_POWER)
     for k in fields:

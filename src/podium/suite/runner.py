@@ -76,6 +76,7 @@ class RunOutcome:
     power: dict[str, Any] | None = None
     power_session: Any = None
     performance_dir: Path | None = None
+    record_id: int | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -234,6 +235,12 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     if sut.errors:
         outcome.notes.append(f"harness: {sut.errors} batches failed ({sut.failed_samples} samples answered "
                              f"empty); last error: {sut.last_error}")
+    try:
+        from podium.report.store import record_run
+
+        outcome.record_id = record_run(out)
+    except PodiumError as exc:  # a store problem must not lose the run
+        outcome.notes.append(f"results store: {exc}")
     return outcome
 
 
