@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from podium.backends import get_backend  # noqa: E402
-from podium.benchmarks.dlrm import model  # noqa: E402
-from podium.benchmarks.dlrm.qsl import DlrmBatch  # noqa: E402
-from podium.benchmarks.dlrm.reference import TABLE_ROWS  # noqa: E402
-from podium.benchmarks.dlrm.responses import DlrmModelRunner  # noqa: E402
-from podium.errors import PodiumError  # noqa: E402
+from podium.backends import get_backend
+from podium.benchmarks.dlrm import model
+from podium.benchmarks.dlrm.qsl import DlrmBatch
+from podium.benchmarks.dlrm.reference import TABLE_ROWS
+from podium.benchmarks.dlrm.responses import DlrmModelRunner
+from podium.errors import PodiumError
 
 # 3 tables of 4-dim embeddings: 4 vectors interact -> 6 dot products, top MLP input 4 + 6 = 10.
 TINY = model.DlrmArch(table_rows=(5, 7, 3), embedding_dim=4, bottom_mlp=(13, 8, 4), top_mlp=(10, 6, 1))
@@ -139,3 +139,18 @@ def test_checkpoint_conversion(tmp_path: Path) -> None:
     torch.save({"state_dict": {"foo": torch.zeros(1)}}, str(ckpt))
     with pytest.raises(PodiumError, match="expected emb_l"):
         model.convert_checkpoint(ckpt, tmp_path / "y.onnx")
+
+
+def test_tables_as_external_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Large tables (the official ~96 GB, or a high row cap) are streamed to <model>.data beside the model.
+    monkeypatch.setattr(model, "_EXTERNAL_DATA_BYTES", 0)
+    w = model.random_weights(TINY, seed=4)
+    path = tmp_path / "ext.onnx"
+    tables = model.tables_file_for(path, TINY)
+    assert tables == tmp_path / "ext.onnx.data"
+    model.save_model(model.build_graph(TINY, w, tables_file=tables), path)
+    assert tables.stat().st_size == sum(TINY.table_rows) * 4 * 4
+    backend = get_backend("onnxruntime", intra_op_threads=1).load(path)
+    batch = _batch(5, seed=1)
+    np.testing.assert_allclose(DlrmModelRunner(backend).run(batch)[0], numpy_dlrm(w, batch.dense, batch.sparse),
+                               rtol=1e-5, atol=1e-6)

@@ -50,7 +50,8 @@ def test_compliance_tests_write_the_checker_layout(tmp_path, capsys):
     comp = out / "compliance"
     for test in ("TEST01", "TEST04", "TEST05"):
         perf = (comp / test / "verify_performance.txt").read_text()
-        assert "reference score = " in perf and ("TEST PASS" in perf or "TEST FAIL" in perf)
+        # a 1-s run on a busy machine may itself be INVALID ("Test results are invalid"): the layout is the point
+        assert perf.startswith("Verifying performance.") and ("TEST PASS" in perf or "TEST FAIL" in perf)
         assert (comp / test / "performance" / "run_1" / "mlperf_log_detail.txt").is_file()
     # the digits model is deterministic: the sampled performance-mode responses equal the accuracy run's
     assert (comp / "TEST01" / "verify_accuracy.txt").read_text().rstrip().endswith("TEST PASS")

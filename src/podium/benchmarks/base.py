@@ -45,6 +45,8 @@ class Benchmark(abc.ABC):
     response_dtype: str = "byte"
     #: TEST01 accuracy_log_sampling_target for benchmarks that have no official audit.config (None: official)
     compliance_sampling_target: int | None = None
+    #: How many timed backend runs the short-run calibration needs at least (1 for multi-second samples).
+    calibration_min_runs: int = 3
 
     # -- model ---------------------------------------------------------------------------------------
     def default_model_path(self) -> Path | None:
@@ -73,6 +75,32 @@ class Benchmark(abc.ABC):
     def build_hint(self) -> str:
         """How a user gets the model, for error messages."""
         return "pass --model-path"
+
+    def create_runner(self, backend_name: str, backend_options: dict[str, Any], model_path: str | Path) -> Any:
+        """What the harness runs batches on: by default the backend itself, loaded with the model. Benchmarks
+        whose inference is more than one model call (RNN-T decoding, 3D-UNet sliding windows) wrap it."""
+        from podium.backends import get_backend
+
+        backend = get_backend(backend_name, **backend_options)
+        backend.load(str(model_path))
+        return backend
+
+    def synthetic_variant(self) -> "Benchmark":
+        """The same benchmark for performance-only runs (random weights, synthetic inputs), if it has one."""
+        raise PodiumError(f"--synthetic: benchmark {self.name} has no performance-only variant"
+                          + (" (it ships its model and data)" if not self.needs_data_dir else ""))
+
+    def missing_files_hint(self) -> str:
+        """What a real run needs, and where the official files come from (empty: nothing needed)."""
+        return ""
+
+    def harness_defaults(self, scenario: str) -> dict[str, int]:
+        """Batching defaults for the harness in this scenario (``max_batch_size``, ``max_wait_us``, ``workers``)."""
+        return {}
+
+    def run_labels(self) -> list[str]:
+        """Lines every output of a run with this benchmark must carry (random weights, synthetic inputs, …)."""
+        return ["random weights: performance only, accuracy is meaningless"] if self.random_weights else []
 
     # -- data ----------------------------------------------------------------------------------------
     @abc.abstractmethod

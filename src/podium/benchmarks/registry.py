@@ -13,6 +13,15 @@ from podium.errors import PodiumError
 
 _BUILTIN: dict[str, str] = {
     "digits": "podium.benchmarks.digits:DigitsBenchmark",
+    "resnet": "podium.benchmarks.resnet:ResNetBenchmark",
+    "retinanet": "podium.benchmarks.retinanet:RetinaNetBenchmark",
+    "bert-99": "podium.benchmarks.bert:BertBenchmark",
+    "bert-99.9": "podium.benchmarks.bert:Bert999Benchmark",
+    "rnnt": "podium.benchmarks.rnnt:RNNTBenchmark",
+    "dlrm-99": "podium.benchmarks.dlrm:Dlrm99Benchmark",
+    "dlrm-99.9": "podium.benchmarks.dlrm:Dlrm999Benchmark",
+    "3d-unet-99": "podium.benchmarks.unet3d:UNet3D99Benchmark",
+    "3d-unet-99.9": "podium.benchmarks.unet3d:UNet3D999Benchmark",
 }
 _REGISTRY: dict[str, Benchmark] = {}
 

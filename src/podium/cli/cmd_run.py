@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="backend option, e.g. intra_op_threads=2 (repeatable)")
     p.add_argument("--model-path", help="model file (default: the benchmark's shipped or built model)")
     p.add_argument("--data-dir", help="data set folder (benchmarks that need one)")
+    p.add_argument("--synthetic", action="store_true",
+                   help="performance only: a random-weight model unless --model-path, synthetic inputs unless "
+                   "--data-dir; labelled in every output")
     p.add_argument("--conf", dest="mlperf_conf", help="mlperf.conf (default: the built-in v2.1 file)")
     p.add_argument("--user-conf", help="user.conf with your settings")
     p.add_argument("--audit-config", help="audit.config for a compliance test")
@@ -91,7 +94,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
         expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,
         latency_bound_ms=args.latency_bound_ms, batch_size=args.batch_size, max_wait_us=args.max_wait_us,
         workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak,
-        compliance=_compliance_tests(args.compliance), power=args.power)
+        compliance=_compliance_tests(args.compliance), power=args.power, synthetic=args.synthetic)
 
 
 def _compliance_tests(text: str | None) -> tuple[str, ...]:

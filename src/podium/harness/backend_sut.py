@@ -14,6 +14,7 @@ data so that the run ends, and ``errors`` / ``failed_samples`` count it so the r
 from __future__ import annotations
 
 import collections
+import inspect
 import itertools
 import logging
 import threading
@@ -78,6 +79,9 @@ class BackendSUT(BaseSUT):
         self.backend = backend
         self.qsl = qsl
         self.postprocess = postprocess
+        # Post-processing that needs the batch's QSL indices (RetinaNet's records start with the image index)
+        # declares an ``indices`` parameter.
+        self._post_indices = postprocess is not None and "indices" in inspect.signature(postprocess).parameters
         self.policy: BatchingPolicy = policy_for(scenario_hint, max_batch_size=max_batch_size,
                                                  max_wait_us=max_wait_us, workers=workers)
         if max_queued_issues < 1:
@@ -220,10 +224,12 @@ class BackendSUT(BaseSUT):
         failed = False
         data: Sequence[bytes] | None = None
         try:
-            inputs = self.qsl.get_batch(idx if isinstance(idx, np.ndarray) else np.asarray(idx, dtype=np.int64))
+            idx_np = idx if isinstance(idx, np.ndarray) else np.asarray(idx, dtype=np.int64)
+            inputs = self.qsl.get_batch(idx_np)
             outputs = self.backend.run(inputs)
             if self.postprocess is not None:
-                data = self.postprocess(outputs)
+                data = (self.postprocess(outputs, indices=idx_np) if self._post_indices
+                        else self.postprocess(outputs))
                 if len(data) != n:
                     raise RuntimeError(f"postprocess returned {len(data)} responses for a batch of {n}")
         except Exception as exc:  # the run must go on: complete with empty data, count, log

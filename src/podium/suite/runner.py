@@ -53,6 +53,8 @@ class RunRequest:
     workers: int | None = None
     completion_timeout_s: float = 300.0
     find_peak: bool = False
+    #: performance only with a random-weight model (unless model_path) and synthetic inputs (unless data_dir)
+    synthetic: bool = False
     #: compliance tests to run after the performance and accuracy runs ("all" = those the checker requires)
     compliance: tuple[str, ...] = ()
     #: power meter spec (ptd://host:port, sim[:profile], nvml[:gpus], rapl[:path], auto, none)
@@ -142,6 +144,15 @@ def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
     return settings
 
 
+def _needs_calibration(req: RunRequest, scenario: Scenario) -> bool:
+    """Short runs and peak searches size their schedule from a measurement, unless the user gave the figure."""
+    if req.duration_s is None and not req.find_peak:
+        return False
+    given = {Scenario.Offline: req.expected_qps, Scenario.Server: req.target_qps,
+             Scenario.SingleStream: req.expected_latency_ms, Scenario.MultiStream: req.expected_latency_ms}
+    return given[scenario] is None or req.find_peak
+
+
 def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None) -> RunOutcome:
     """Run what ``req`` asks and write every result file under ``req.output``."""
     stage = on_stage or (lambda _s: None)
@@ -149,43 +160,60 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         if m not in MODES:
             raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
     bench = get_benchmark(req.benchmark)
+    if req.synthetic:
+        bench = bench.synthetic_variant()
     scenario = Scenario.parse(req.scenario)
     if not bench.supports(scenario.value):
         raise PodiumError(f"--scenario {scenario.value}: benchmark {bench.name} runs "
                           f"{', '.join(bench.scenarios)}")
     out = Path(req.output)
     outcome = RunOutcome(request=req, output=out)
+    modes = tuple(req.modes)
+    if req.synthetic and req.data_dir is None:
+        if "submission" in modes:
+            raise PodiumError("--synthetic with --mode submission: synthetic inputs have no ground truth; give "
+                              "--data-dir or run --mode performance")
+        if "accuracy" in modes:
+            modes = tuple(m for m in modes if m != "accuracy")
+            outcome.notes.append("accuracy skipped: synthetic inputs have no ground truth")
+    req = dataclasses.replace(req, modes=modes)
+    outcome.request = req
     if req.duration_s is not None:
         outcome.labels.append(f"short run: min_duration {req.duration_s:g} s, min_query_count "
                               f"{req.query_count if req.query_count is not None else 1} - not a valid MLPerf "
                               "duration (MLPerf v2.1 requires 600 s and the mlperf.conf query counts)")
-    if bench.random_weights:
-        outcome.labels.append("random weights: performance only, accuracy is meaningless")
 
     stage("loading model")
     model_path = bench.resolve_model_path(req.model_path)
-    backend = get_backend(req.backend, **req.backend_options)
-    backend.load(str(model_path))
+    model = bench.create_runner(req.backend, req.backend_options, model_path)
     qsl = bench.create_qsl(req.data_dir)
+    outcome.labels.extend(bench.run_labels())  # after the model and data are resolved: the flags are final
+    hd = bench.harness_defaults(scenario.value)
+    batch_size = req.batch_size if req.batch_size is not None else hd.get("max_batch_size")
+    cap = getattr(bench, "max_batch_size", None)
+    if cap is not None:
+        if req.batch_size is not None and req.batch_size > cap:
+            raise PodiumError(f"--batch-size {req.batch_size}: the model file takes batches of at most {cap}")
+        batch_size = min(batch_size, cap) if batch_size is not None else cap
+    max_wait_us = req.max_wait_us if req.max_wait_us is not None else hd.get("max_wait_us")
+    workers = req.workers if req.workers is not None else hd.get("workers")
     calib = None
-    needs_calib = req.duration_s is not None or req.find_peak
-    if needs_calib:
+    if _needs_calibration(req, scenario):
         stage("calibrating")
         from podium.harness.batching import policy_for
 
-        policy = policy_for(scenario.value, max_batch_size=req.batch_size, max_wait_us=req.max_wait_us,
-                            workers=req.workers)
-        calib = calibrate(backend, qsl, policy.max_batch_size)
+        policy = policy_for(scenario.value, max_batch_size=batch_size, max_wait_us=max_wait_us, workers=workers)
+        calib = calibrate(model, qsl, policy.max_batch_size, min_runs=bench.calibration_min_runs)
         outcome.calibration = calib
     settings = build_settings(req, bench.conf_model, calib, outcome.notes)
 
-    sut = BackendSUT(backend, qsl, bench.postprocess, scenario_hint=scenario.value, max_batch_size=req.batch_size,
-                     max_wait_us=req.max_wait_us, workers=req.workers, name=f"podium-{bench.name}-{req.backend}")
+    sut = BackendSUT(model, qsl, bench.postprocess, scenario_hint=scenario.value, max_batch_size=batch_size,
+                     max_wait_us=max_wait_us, workers=workers, name=f"podium-{bench.name}-{req.backend}")
     options = RunOptions(completion_timeout_s=req.completion_timeout_s, labels=list(outcome.labels))
     extra = {
         "benchmark": bench.info(),
         "backend": {"name": req.backend, "options": req.backend_options,
-                    "version": getattr(backend, "version", None)},
+                    "version": getattr(model, "version", getattr(getattr(model, "backend", None), "version", None))},
         "model": {"path": str(model_path), "sha256": _sha256(model_path)},
         "system": brief_system_info(),
         "notes": outcome.notes,

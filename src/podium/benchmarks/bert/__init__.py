@@ -47,6 +47,7 @@ class BertBenchmark(Benchmark):
     scenarios: tuple[str, ...] = ("SingleStream", "Server", "Offline")
     performance_sample_count = PERFORMANCE_SAMPLE_COUNT
     accuracy_metric = "F1"
+    response_dtype = "float32"  # compliance TEST01 compares the first start logit
     needs_model_path = True
     needs_data_dir = True
     target_fraction = 0.99

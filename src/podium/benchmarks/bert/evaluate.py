@@ -45,7 +45,7 @@ def exact_match_score(prediction: str, truth: str) -> bool:
 
 def evaluate(examples: Iterable[SquadExample], predictions: Mapping[str, str]) -> dict[str, float]:
     """``{"exact_match": %, "f1": %}`` over all questions, summed in data-set order like the official script."""
-    f1 = exact = total = 0
+    f1, exact, total = 0.0, 0, 0
     for ex in examples:
         total += 1
         if ex.qas_id not in predictions:

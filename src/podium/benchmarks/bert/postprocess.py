@@ -26,6 +26,7 @@ MAX_ANSWER_LENGTH = 30
 #: The value the reference pads short logit responses with.
 PAD_LOGIT = -10000.0
 NO_ANSWER = "empty"
+_FLOAT32_LE = np.dtype("<f4")
 
 
 def _top_positions(logits: np.ndarray, n: int) -> np.ndarray:
@@ -107,7 +108,7 @@ def final_text(pred_text: str, orig_text: str, tokenizer: BertWordPiece) -> str:
     return orig_text[orig_map[tok_to_ns[start]]:orig_map[tok_to_ns[end]] + 1]
 
 
-def decode_response(raw: bytes, max_seq_length: int, dtype: np.dtype = np.dtype("<f4")) -> np.ndarray | None:
+def decode_response(raw: bytes, max_seq_length: int, dtype: np.dtype = _FLOAT32_LE) -> np.ndarray | None:
     """A response (positions × 2 start/end logits) as float64, padded to ``max_seq_length``; None if malformed."""
     item = np.dtype(dtype).itemsize
     if len(raw) == 0 or len(raw) % (2 * item) or len(raw) // (2 * item) > max_seq_length:

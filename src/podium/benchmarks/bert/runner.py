@@ -14,11 +14,13 @@ positions, exactly as in the reference implementation.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
 from podium.benchmarks.bert.model import INPUT_NAMES
+from podium.errors import PodiumError
 
 #: Cost of one extra model call, in "tokens": a group is split off only when that saves more padded tokens
 #: than this. Larger groups also use the matrix units better, so the value errs towards fewer calls.
@@ -52,7 +54,7 @@ def _dynamic_sequence(backend: Any) -> bool:
     """Whether the backend's ``input_ids`` has a non-fixed sequence dimension."""
     try:
         specs = {s.name: s for s in backend.inputs}
-    except Exception:  # a backend without specs: assume the safe, fixed-length way
+    except (AttributeError, PodiumError):  # a backend without specs: assume the safe, fixed-length way
         return False
     spec = specs.get("input_ids")
     return spec is not None and len(spec.shape) == 2 and not isinstance(spec.shape[1], int)
@@ -62,7 +64,7 @@ def _output_order(backend: Any) -> tuple[int, int]:
     """Positions of the start and end logits among the outputs (by name when the names say, else 0 and 1)."""
     try:
         names = [s.name.lower() for s in backend.outputs]
-    except Exception:
+    except (AttributeError, PodiumError):
         return 0, 1
     start = next((i for i, n in enumerate(names) if "start" in n), 0)
     end = next((i for i, n in enumerate(names) if "end" in n), 1)
@@ -85,6 +87,7 @@ class SequenceLengthRunner:
         self._start, self._end = _output_order(backend)
         self.calls = 0
         self.tokens_run = 0
+        self._lock = threading.Lock()  # the harness runs batches from several worker threads
 
     @property
     def inputs(self) -> Any:
@@ -100,8 +103,9 @@ class SequenceLengthRunner:
 
     def _call(self, feed: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         out = self.backend.run(feed)
-        self.calls += 1
-        self.tokens_run += int(feed["input_ids"].size)
+        with self._lock:
+            self.calls += 1
+            self.tokens_run += int(feed["input_ids"].size)
         return out[self._start], out[self._end]
 
     def run(self, batch: dict[str, np.ndarray]) -> list[np.ndarray]:

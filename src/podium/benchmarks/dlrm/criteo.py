@@ -62,7 +62,7 @@ class CriteoRows:
 
 def test_split_size(day_rows: int) -> int:
     """Rows of the test split of a day of ``day_rows`` rows: the first half, rounded up (the reference)."""
-    return int(math.ceil(day_rows / 2.0))
+    return math.ceil(day_rows / 2.0)
 
 
 def read_bin(path: str | Path) -> CriteoRows:
@@ -135,7 +135,7 @@ def read_tsv(path: str | Path, dictionaries: list[np.ndarray] | None = None, tes
              max_ind_range: int = MAX_IND_RANGE) -> CriteoRows:
     """The raw tab-separated day; ``test_only`` keeps its first half (the test split).
 
-    Parsing is plain Python per line (about a million lines a second here): fine for tests and samples, slow
+    Parsing is plain Python per line (about 60,000 lines a second here): fine for tests and samples, slow
     for the full 89 M-row split, for which the ``.bin`` file is the practical format.
     """
     p = Path(path)

@@ -11,7 +11,7 @@ The graph's inputs follow the reference's ONNX export: ``dense_x`` float32 ``(N,
 ``indices`` int64 ``(26, N)``; output ``pred`` float32 ``(N, 1)``. Criteo gives exactly one id per table and
 item, so the bag is a plain row look-up and ``offsets`` (always ``0..N-1``) is accepted but not read. Ids are
 reduced modulo each table's row count inside the graph, so a table capped to fewer rows than the official
-one (a random-weight model for small machines) takes any id; the full tables need ~98 GB.
+one (a random-weight model for small machines) takes any id; the full tables need ~96 GB.
 
 Built with the ``onnx`` helper API and numpy: no PyTorch needed except to read a ``.pt`` checkpoint.
 """
@@ -28,14 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.benchmarks.dlrm.reference import (
-    BOTTOM_MLP,
-    EMBEDDING_DIM,
-    FULL_TABLE_BYTES,
-    NUM_DENSE,
-    TABLE_ROWS,
-    TOP_MLP,
-)
+from podium.benchmarks.dlrm.reference import BOTTOM_MLP, EMBEDDING_DIM, FULL_TABLE_BYTES, TABLE_ROWS, TOP_MLP
 from podium.errors import PodiumError
 
 OPSET = 17
@@ -124,9 +117,14 @@ def _import_onnx() -> Any:
     return onnx
 
 
-def build_graph(arch: DlrmArch, weights: DlrmWeights, name: str = "dlrm") -> Any:
-    """The ONNX ``ModelProto`` of the network with these weights (see the module docstring for its I/O)."""
-    onnx = _import_onnx()
+def build_graph(arch: DlrmArch, weights: DlrmWeights, name: str = "dlrm", tables_file: Path | None = None) -> Any:
+    """The ONNX ``ModelProto`` of the network with these weights (see the module docstring for its I/O).
+
+    With ``tables_file`` the embedding tables are written there, one after the other, and the model refers
+    to it as ONNX external data (it must sit beside the model file): no copy of the tables is made in
+    memory, which matters for tables of tens of GB.
+    """
+    _import_onnx()
     from onnx import TensorProto, helper, numpy_helper
 
     _check_weights(arch, weights)
@@ -154,12 +152,15 @@ def build_graph(arch: DlrmArch, weights: DlrmWeights, name: str = "dlrm") -> Any
     # rows (a capped table accepts any id) and shifted to the table's first row.
     rows = np.asarray(arch.table_rows, dtype=np.int64).reshape(n_tables, 1)
     base = np.concatenate([[0], np.cumsum(arch.table_rows)[:-1]]).astype(np.int64).reshape(n_tables, 1)
-    table = np.concatenate(weights.tables, axis=0).astype(np.float32, copy=False)
+    if tables_file is None:
+        inits.append(numpy_helper.from_array(np.concatenate(weights.tables, axis=0).astype(np.float32), "embedding_tables"))
+    else:
+        inits.append(_external_table(weights.tables, arch.embedding_dim, Path(tables_file)))
     nodes += [
         helper.make_node("Mod", [INPUT_INDICES, const("table_rows", rows)], ["ids_mod"]),
         helper.make_node("Add", ["ids_mod", const("table_base", base)], ["ids_flat"]),
         helper.make_node("Transpose", ["ids_flat"], ["ids_by_item"], perm=[1, 0]),
-        helper.make_node("Gather", [const("embedding_tables", table), "ids_by_item"], ["emb"], axis=0),
+        helper.make_node("Gather", ["embedding_tables", "ids_by_item"], ["emb"], axis=0),
         helper.make_node("Unsqueeze", [x_bot, const("axis1", np.array([1], dtype=np.int64))], ["x_bot3"]),
         helper.make_node("Concat", ["x_bot3", "emb"], ["T"], axis=1),
         helper.make_node("Transpose", ["T"], ["T_t"], perm=[0, 2, 1]),
@@ -186,8 +187,31 @@ def build_graph(arch: DlrmArch, weights: DlrmWeights, name: str = "dlrm") -> Any
     return model
 
 
+def _external_table(tables: list[np.ndarray], dim: int, path: Path) -> Any:
+    """An initializer ``embedding_tables`` whose data is ``path``: the tables' float32 rows, streamed to disk."""
+    from onnx import TensorProto
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        for t in tables:
+            np.ascontiguousarray(t, dtype="<f4").tofile(fh)
+    tensor = TensorProto(name="embedding_tables", data_type=TensorProto.FLOAT,
+                         dims=[sum(len(t) for t in tables), dim])
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", path.name), ("offset", "0"), ("length", str(path.stat().st_size))):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, value
+    return tensor
+
+
+def tables_file_for(model_path: Path, arch: DlrmArch) -> Path | None:
+    """Where a model's tables go as external data (``<model>.data``), or None when they fit in the model."""
+    return model_path.with_name(model_path.name + ".data") if arch.table_bytes > _EXTERNAL_DATA_BYTES else None
+
+
 def save_model(model: Any, path: str | Path) -> Path:
-    """Write the model; tables over 1 GiB go to ``<name>.data`` beside it (ONNX external data)."""
+    """Write the model (atomically); initializers still inside it that add up to over 1 GiB go to
+    ``<name>.data`` beside it (ONNX external data)."""
     onnx = _import_onnx()
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -246,7 +270,7 @@ def build_random_model(out_dir: str | Path | None = None, row_cap: int | None = 
         return path
     weights = random_weights(capped, seed)
     weights.meta = {"podium_random_weights": "true", "podium_row_cap": row_cap, "podium_seed": seed}
-    save_model(build_graph(capped, weights, name="dlrm_random"), path)
+    save_model(build_graph(capped, weights, name="dlrm_random", tables_file=tables_file_for(path, capped)), path)
     meta = {
         "model": path.name,
         "random_weights": True,
@@ -258,7 +282,7 @@ def build_random_model(out_dir: str | Path | None = None, row_cap: int | None = 
         "official_table_bytes": FULL_TABLE_BYTES if arch is None else base_arch.table_bytes,
         "onnx_sha256": _sha256(path),
         "note": "random weights: timing only; capped tables are smaller than the official ones, so embedding "
-                "look-ups hit caches more than with the full ~98 GB of tables",
+                "look-ups hit caches more than with the full ~96 GB of tables",
     }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return path
@@ -342,4 +366,5 @@ def convert_checkpoint(checkpoint: str | Path, out_path: str | Path, arch: DlrmA
         raise PodiumError(f"{src}: expected a state dict or a dict with 'state_dict'")
     found, weights = weights_from_state_dict(state, arch)
     weights.meta = {"podium_source_checkpoint": src.name}
-    return save_model(build_graph(found, weights, name="dlrm"), out_path)
+    out = Path(out_path)
+    return save_model(build_graph(found, weights, name="dlrm", tables_file=tables_file_for(out, found)), out)

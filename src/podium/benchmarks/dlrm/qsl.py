@@ -76,16 +76,15 @@ class DlrmQSL:
         if new.size == 0:
             return
         rows = _ranges(self.offsets[new], self.counts[new])
-        dense = dense_features(self.rows.x_int[rows])
-        # int32 halves the cache (204,800 users are ~55 M rows); ids < max_ind_range = 4e7 fit.
-        sparse = np.ascontiguousarray((np.asarray(self.rows.x_cat[rows], dtype=np.int64)
-                                       % self.max_ind_range).astype(np.int32).T)
-        labels = np.asarray(self.rows.y[rows], dtype=np.float32)
+        dense, sparse, labels = self._preprocess(rows)
         base = self._labels.size
         starts = base + np.concatenate([[0], np.cumsum(self.counts[new])[:-1]])
-        self._dense = np.concatenate([self._dense, dense])
-        self._sparse = np.concatenate([self._sparse, sparse], axis=1)
-        self._labels = np.concatenate([self._labels, labels])
+        if base == 0:  # the usual single load of a series: no second copy of the cache
+            self._dense, self._sparse, self._labels = dense, sparse, labels
+        else:
+            self._dense = np.concatenate([self._dense, dense])
+            self._sparse = np.concatenate([self._sparse, sparse], axis=1)
+            self._labels = np.concatenate([self._labels, labels])
         self._loaded = np.concatenate([self._loaded, new])
         self._slot_start[new] = starts
 
@@ -106,6 +105,21 @@ class DlrmQSL:
         self._dense, self._sparse, self._labels = self._dense[rows], self._sparse[:, rows], self._labels[rows]
         self._loaded = keep
         self._slot_start[keep] = np.concatenate([[0], np.cumsum(self.counts[keep])[:-1]])
+
+    def _preprocess(self, rows: np.ndarray, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Model-ready arrays for these data rows, filled a chunk at a time: 204,800 users are ~55 M rows,
+        and whole-array temporaries (int64 ids, float copies) would double the peak memory."""
+        n = rows.size
+        dense = np.empty((n, self.rows.x_int.shape[1]), dtype=np.float32)
+        # int32 halves the cache; ids < max_ind_range = 4e7 fit.
+        sparse = np.empty((NUM_SPARSE, n), dtype=np.int32)
+        labels = np.empty(n, dtype=np.float32)
+        for a in range(0, n, chunk):
+            r = rows[a:a + chunk]
+            dense[a:a + r.size] = dense_features(self.rows.x_int[r])
+            sparse[:, a:a + r.size] = (np.asarray(self.rows.x_cat[r], dtype=np.int64) % self.max_ind_range).T
+            labels[a:a + r.size] = self.rows.y[r]
+        return dense, sparse, labels
 
     @property
     def loaded_count(self) -> int:

@@ -38,7 +38,7 @@ TRACE_FILE = "dlrm_trace_of_aggregated_samples.txt"
 REFERENCE_AUC = 80.25
 #: ``dlrm.*.performance_sample_count_override`` in the v2.1 mlperf.conf (samples = users, not rows).
 PERFORMANCE_SAMPLE_COUNT = 204_800
-#: Bytes of the full official model's tables in FP32 (~98 GB), for messages.
+#: Bytes of the full official model's tables in FP32 (~96 GB), for messages.
 FULL_TABLE_BYTES = sum(TABLE_ROWS) * EMBEDDING_DIM * 4
 
 #: Official model files of the reference README (for messages only: podium never downloads them).

@@ -41,6 +41,11 @@ class DlrmModelRunner:
                                   f"{INPUT_OFFSETS}, {INPUT_INDICES} (or offsets_<k>/indices_<k>)")
         self._names = names
 
+    @property
+    def version(self) -> str | None:
+        """The wrapped backend's library version, for result files."""
+        return getattr(self.backend, "version", None)
+
     def feed(self, batch: DlrmBatch) -> dict[str, np.ndarray]:
         """The model inputs for this batch."""
         n = batch.dense.shape[0]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from podium.benchmarks.accuracy import AccuracyResult, read_accuracy_log
+from podium.benchmarks.vision.metrics import checker_passes
 
 #: v2.1 FP32 reference top-1 (percent) and the closed-division fraction, as the submission checker has them.
 REFERENCE_ACCURACY = 76.46
@@ -45,6 +46,6 @@ def score_top1(accuracy_log: str | Path, truth: np.ndarray, dtype: np.dtype,
                "reference_accuracy": REFERENCE_ACCURACY, "response_dtype": dtype.name}
     if empty:
         details["empty_responses"] = empty
-    return AccuracyResult(metric=metric, value=value, target=tgt, passed=float(f"{value:.3f}") >= tgt,
+    return AccuracyResult(metric=metric, value=value, target=tgt, passed=checker_passes(value, tgt),
                           line=line, details=details)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from podium.benchmarks.vision.graph import GraphBuilder
-from podium.benchmarks.vision.model_cache import cached_model
+from podium.benchmarks.vision.model_cache import cache_dir, cached_model
 from podium.benchmarks.vision.resnet_body import RESNET50, ResNetSpec, batch_norm, stages, stem
 
 #: Bump when the graph changes: cached builds with another version are rebuilt.
@@ -34,10 +34,12 @@ TF_SAME_POOL_PADS = (0, 0, 1, 1)
 
 
 def build_resnet50_v15(seed: int = DEFAULT_SEED, num_classes: int = NUM_CLASSES, image_size: int = 224,
-                       spec: ResNetSpec = RESNET50) -> tuple[Any, GraphBuilder]:
-    """The ``ModelProto`` and its builder (for op/parameter counts); ``spec`` shrinks it for tests."""
+                       spec: ResNetSpec = RESNET50, pool_pads: tuple[int, ...] = TF_SAME_POOL_PADS
+                       ) -> tuple[Any, GraphBuilder]:
+    """The ``ModelProto`` and its builder (for op/parameter counts); ``spec`` shrinks it for tests,
+    ``pool_pads=(1, 1, 1, 1)`` gives torchvision's max pool (to compare with torchvision's ResNet50)."""
     g = GraphBuilder(seed)
-    x = stem(g, INPUT_NAME, spec, batch_norm, TF_SAME_POOL_PADS, input_std=PIXEL_STD)
+    x = stem(g, INPUT_NAME, spec, batch_norm, pool_pads, input_std=PIXEL_STD)
     c5, channels = stages(g, x, spec, batch_norm)[-1]
     pooled = g.op("Flatten", [g.op("GlobalAveragePool", [c5])], axis=1)
     w = g.rng.standard_normal((num_classes, channels), dtype=np.float32) * np.float32(channels ** -0.5)
@@ -59,9 +61,14 @@ def build_resnet50_v15(seed: int = DEFAULT_SEED, num_classes: int = NUM_CLASSES,
     return model, g
 
 
+def random_model_file(seed: int = DEFAULT_SEED) -> Path:
+    """Where the random-weight model is cached (not built here)."""
+    return cache_dir() / f"resnet50_v1.5_random_seed{seed}.onnx"
+
+
 def random_model_path(seed: int = DEFAULT_SEED) -> Path:
     """The cached random-weight model file (built on first use, a few seconds)."""
     identity = {"model": "resnet50_v1.5", "builder_version": BUILDER_VERSION, "seed": seed,
                 "num_classes": NUM_CLASSES, "image_size": 224}
-    return cached_model(f"resnet50_v1.5_random_seed{seed}.onnx", identity,
-                        lambda: build_resnet50_v15(seed)[0].SerializeToString())
+    path = random_model_file(seed)
+    return cached_model(path.name, identity, lambda: build_resnet50_v15(seed)[0].SerializeToString(), path.parent)

@@ -30,7 +30,7 @@ import numpy as np
 
 from podium.benchmarks.retinanet.anchors import ANCHORS_PER_LOCATION, centre_size, feature_sizes, grid_anchors
 from podium.benchmarks.vision.graph import GraphBuilder
-from podium.benchmarks.vision.model_cache import cached_model
+from podium.benchmarks.vision.model_cache import cache_dir, cached_model
 from podium.benchmarks.vision.resnet_body import RESNEXT50_32X4D, ResNetSpec, frozen_batch_norm, stages, stem
 
 BUILDER_VERSION = 1
@@ -57,7 +57,7 @@ BBOX_REG_STD = 0.002
 
 def build_retinanet(seed: int = DEFAULT_SEED, num_classes: int = NUM_CLASSES, image_size: int = IMAGE_SIZE,
                     spec: ResNetSpec = RESNEXT50_32X4D, fpn_channels: int = FPN_CHANNELS,
-                    head_convs: int = 4) -> tuple[Any, GraphBuilder]:
+                    head_convs: int = 4, cls_logits_std: float = CLS_LOGITS_STD) -> tuple[Any, GraphBuilder]:
     """The ``ModelProto`` and its builder (op and parameter counts); smaller settings serve tests."""
     g = GraphBuilder(seed)
     h = w = image_size
@@ -68,7 +68,7 @@ def build_retinanet(seed: int = DEFAULT_SEED, num_classes: int = NUM_CLASSES, im
     body = stages(g, stem(g, x, spec, frozen_batch_norm, (1, 1, 1, 1)), spec, frozen_batch_norm)
     pyramid = _fpn(g, body[1:], fpn_channels)
     grids = feature_sizes(h, w)
-    cls, reg = _heads(g, pyramid, grids, fpn_channels, num_classes, head_convs)
+    cls, reg = _heads(g, pyramid, grids, fpn_channels, num_classes, head_convs, cls_logits_std)
     boxes, scores, labels = _detect(g, cls, reg, grids, h, w, num_classes)
     _named(g, "Identity", [boxes], OUTPUT_NAMES[0])
     _named(g, "Identity", [scores], OUTPUT_NAMES[1])
@@ -109,13 +109,13 @@ def _fpn(g: GraphBuilder, feats: list[tuple[str, int]], c: int) -> list[str]:
 
 
 def _heads(g: GraphBuilder, pyramid: list[str], grids: list[tuple[int, int]], c: int, num_classes: int,
-           head_convs: int) -> tuple[list[str], list[str]]:
+           head_convs: int, cls_logits_std: float) -> tuple[list[str], list[str]]:
     """Classification and regression heads (weights shared by all levels), split back per level."""
     a = ANCHORS_PER_LOCATION
     # Random hidden layers use He init (a trained head keeps its features alive; the reference's 0.01-std
     # training init would fade them to nothing over four layers).
     cls_tower = [g.conv_weights(c, c, 3, bias=True, prefix="cls_conv") for _ in range(head_convs)]
-    cls_out = g.conv_weights(c, a * num_classes, 3, bias=True, std=CLS_LOGITS_STD,
+    cls_out = g.conv_weights(c, a * num_classes, 3, bias=True, std=cls_logits_std,
                              bias_value=-math.log((1 - PRIOR_PROBABILITY) / PRIOR_PROBABILITY), prefix="cls_logits")
     reg_tower = [g.conv_weights(c, c, 3, bias=True, prefix="reg_conv") for _ in range(head_convs)]
     reg_out = g.conv_weights(c, a * 4, 3, bias=True, std=BBOX_REG_STD, prefix="bbox_reg")
@@ -188,9 +188,14 @@ def _columns(g: GraphBuilder, x: str) -> tuple[str, str]:
             g.op("Slice", [x, g.int64([2], "start"), g.int64([4], "end"), axes]))
 
 
+def random_model_file(seed: int = DEFAULT_SEED) -> Path:
+    """Where the random-weight model is cached (not built here)."""
+    return cache_dir() / f"retinanet_resnext50_32x4d_fpn_random_seed{seed}.onnx"
+
+
 def random_model_path(seed: int = DEFAULT_SEED) -> Path:
     """The cached random-weight model file (built on first use, a few seconds)."""
     identity = {"model": "retinanet_resnext50_32x4d_fpn", "builder_version": BUILDER_VERSION, "seed": seed,
                 "num_classes": NUM_CLASSES, "image_size": IMAGE_SIZE}
-    return cached_model(f"retinanet_resnext50_32x4d_fpn_random_seed{seed}.onnx", identity,
-                        lambda: build_retinanet(seed)[0].SerializeToString())
+    path = random_model_file(seed)
+    return cached_model(path.name, identity, lambda: build_retinanet(seed)[0].SerializeToString(), path.parent)

@@ -38,6 +38,11 @@ class UNet3DModelRunner:
         self.overlap = overlap
         self.patches_run = 0
 
+    @property
+    def version(self) -> str | None:
+        """The wrapped backend's library version, for result files."""
+        return getattr(self.backend, "version", None)
+
     def _infer(self, patches: np.ndarray) -> np.ndarray:
         return self.backend.run(np.ascontiguousarray(patches, dtype=np.float32))[0]
 

@@ -7,6 +7,7 @@ samples to match whatever the file declares.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,20 @@ from podium.errors import PodiumError
 _ELEM_TYPES = {1: np.float32, 10: np.float16, 3: np.int8, 2: np.uint8}
 
 
-def inspect_image_input(model_path: str | Path, default_height: int, default_width: int) -> InputFormat:
-    """The ``InputFormat`` of the model's single image input; dynamic spatial dims take the defaults."""
+@dataclass(frozen=True)
+class ModelFileInfo:
+    """What podium reads from a model file: its image input, and whether podium built it with random weights."""
+
+    input: InputFormat
+    podium_random_weights: bool
+
+
+def inspect_model(model_path: str | Path, default_height: int, default_width: int) -> ModelFileInfo:
+    """The model's single image input (dynamic spatial dims take the defaults) and its provenance.
+
+    A file podium built for performance-only runs says so in its producer and doc string, so passing it back
+    with ``--model-path`` still labels the run as random weights.
+    """
     onnx = deps.onnx()
     path = Path(model_path)
     try:
@@ -52,8 +65,10 @@ def inspect_image_input(model_path: str | Path, default_height: int, default_wid
     scale, zero_point = (None, 0)
     if dtype.kind in "iu":
         scale, zero_point = _dequantize_params(onnx, graph, inp.name, path)
-    return InputFormat(layout=layout, dtype=dtype, height=height or default_height, width=width or default_width,
-                       name=inp.name, scale=scale, zero_point=zero_point, batch=dims[0] or None)
+    fmt = InputFormat(layout=layout, dtype=dtype, height=height or default_height, width=width or default_width,
+                      name=inp.name, scale=scale, zero_point=zero_point, batch=dims[0] or None)
+    random_build = model.producer_name == "podium" and "RANDOM weights" in model.doc_string
+    return ModelFileInfo(input=fmt, podium_random_weights=random_build)
 
 
 def _dequantize_params(onnx: object, graph: object, name: str, path: Path) -> tuple[float, int]:
