@@ -94,6 +94,12 @@ class Benchmark(abc.ABC):
         """What a real run needs, and where the official files come from (empty: nothing needed)."""
         return ""
 
+    def raw_form(self) -> dict[str, Any] | None:
+        """The un-pre-processed input, for network runs that leave pre-processing to the server node:
+        ``{"name", "datatype", "shape" (per request, -1 = batch), "load" (QSL indices -> raw array),
+        "preprocess" (raw array -> model input)}``, or None when the benchmark has no raw form."""
+        return None
+
     def harness_defaults(self, scenario: str) -> dict[str, int]:
         """Batching defaults for the harness in this scenario (``max_batch_size``, ``max_wait_us``, ``workers``)."""
         return {}

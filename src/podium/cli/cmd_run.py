@@ -58,6 +58,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--power", metavar="METER",
                    help="measure power: ptd://host:port (PTDaemon: ranging + testing runs), sim[:profile] "
                    "(simulated PTDaemon, a dry run), nvml[:gpus], rapl[:path], auto, none (default: not measured)")
+    net = p.add_argument_group("network mode (the SUT behind KServe v2 endpoints; see docs/network.md)")
+    net.add_argument("--sut-url", action="append", default=[], metavar="URL",
+                     help="endpoint instead of a local backend: http(s)://host:port or grpc(s)://host:port "
+                     "(repeatable: several SUT nodes)")
+    net.add_argument("--sut-policy", default="round_robin", choices=["round_robin", "least_outstanding"])
+    net.add_argument("--send", dest="sut_send", default="preprocessed", choices=["preprocessed", "raw"],
+                     help="send pre-processed tensors, or raw inputs for the server node to pre-process")
+    net.add_argument("--sut-timeout", type=float, default=30.0, help="seconds per request (no retries)")
+    net.add_argument("--sut-token-file", help="bearer token file (default: $PODIUM_SERVE_TOKEN)")
+    net.add_argument("--sut-model", help="model name on the server (default: the benchmark's)")
+    net.add_argument("--sut-ca-cert", help="CA certificate for https:// / grpcs://")
+    net.add_argument("--sut-output", action="append", default=[], help="output tensor to request (repeatable)")
+    net.add_argument("--sut-postprocess", default="auto", choices=["auto", "server", "client"])
+    net.add_argument("--sut-request-samples", type=int, help="samples per request (Offline default 32)")
+    net.add_argument("--sut-concurrency", type=int, default=8, help="requests in flight per endpoint")
     p.set_defaults(func=run)
 
 
@@ -94,7 +109,20 @@ def request_from_args(args: argparse.Namespace) -> Any:
         expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,
         latency_bound_ms=args.latency_bound_ms, batch_size=args.batch_size, max_wait_us=args.max_wait_us,
         workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak,
-        compliance=_compliance_tests(args.compliance), power=args.power, synthetic=args.synthetic)
+        compliance=_compliance_tests(args.compliance), power=args.power, synthetic=args.synthetic,
+        **_network_fields(args))
+
+
+def _network_fields(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.sut_url:
+        return {}
+    from podium.cli.cmd_serve import read_token
+
+    return dict(sut_urls=tuple(args.sut_url), sut_policy=args.sut_policy, sut_send=args.sut_send,
+                sut_timeout_s=args.sut_timeout, sut_token=read_token(args.sut_token_file), sut_model=args.sut_model,
+                sut_outputs=tuple(args.sut_output), sut_postprocess=args.sut_postprocess,
+                sut_request_samples=args.sut_request_samples, sut_concurrency=args.sut_concurrency,
+                sut_ca_cert=args.sut_ca_cert)
 
 
 def _compliance_tests(text: str | None) -> tuple[str, ...]:

@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tls-cert", help="PEM certificate: serve https:// and grpcs:// (with --tls-key)")
     p.add_argument("--tls-key", help="PEM private key of --tls-cert")
     p.add_argument("--no-postprocess", action="store_true",
-                   help=f"do not offer the post-processed mlperf_response output (clients post-process)")
+                   help="do not offer the post-processed mlperf_response output (clients post-process)")
     p.set_defaults(func=run)
 
 
@@ -79,6 +79,7 @@ def build_models(args: argparse.Namespace) -> dict[str, Any]:
     from podium.backends import get_backend
     from podium.benchmarks import get_benchmark
     from podium.network import serve_backend
+    from podium.network.model import as_raw_form
 
     names = args.benchmark or ["digits"]
     if args.model_name and len(names) > 1:
@@ -96,7 +97,7 @@ def build_models(args: argparse.Namespace) -> dict[str, Any]:
                   "random_weights": str(bool(bench.random_weights)).lower()}
         models[served] = serve_backend(served, backend, postprocess=post, properties=labels)
         maker = getattr(bench, "raw_form", None)
-        raw = maker() if callable(maker) else None
+        raw = as_raw_form(maker()) if callable(maker) else None
         if raw is not None:
             models[f"{served}-raw"] = serve_backend(f"{served}-raw", backend, postprocess=post, raw=raw,
                                                     properties=labels)

@@ -14,7 +14,7 @@ from podium.errors import PodiumError
 
 def build_parser() -> argparse.ArgumentParser:
     from podium import __version__
-    from podium.cli import cmd_list, cmd_power, cmd_report, cmd_results, cmd_run, cmd_submission, cmd_sysinfo
+    from podium.cli import cmd_list, cmd_power, cmd_report, cmd_results, cmd_run, cmd_serve, cmd_submission, cmd_sysinfo
 
     ap = argparse.ArgumentParser(prog="podium", description="MLPerf-Inference-compatible benchmarking: "
                                  "LoadGen, benchmarks, harness, submission tools.")
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_sysinfo.add_parser(sub)
     cmd_results.add_parser(sub)
     cmd_report.add_parser(sub)
+    cmd_serve.add_parser(sub)
     return ap
 
 

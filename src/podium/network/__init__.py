@@ -25,9 +25,10 @@ _EXPORTS = {
     "NetworkSUT": "podium.network.client",
     "make_client_sut": "podium.network.client",
     "record_network_outcome": "podium.network.report",
+    "calibrate_remote": "podium.network.calibrate",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

@@ -27,9 +27,9 @@ from podium.loadgen.run import abort_test
 from podium.loadgen.settings import Scenario
 from podium.loadgen.types import BaseSUT, QuerySample
 from podium.network.balancing import Balancer
-from podium.network.endpoints import Endpoint, InferJob, connect
+from podium.network.endpoints import CANCELLED, Endpoint, InferJob, connect
 from podium.network.errors import EndpointError, ProtocolError
-from podium.network.model import RESPONSE_OUTPUT, RawForm
+from podium.network.model import RESPONSE_OUTPUT, RawForm, as_raw_form
 from podium.network.tensors import TensorMeta, check_against, datatype_of
 
 log = logging.getLogger("podium.network")
@@ -71,10 +71,17 @@ class NetworkSUT(BaseSUT):
         self.requests = 0
         self.failed_requests = 0
         self.failed_samples = 0
+        self.cancelled_samples = 0
         self.errors: list[str] = []
         self.failed_by_endpoint = [0] * len(endpoints)
+        self.aborted = False
 
     # -- the SUT interface ---------------------------------------------------------------------------------
+    def bind(self, complete: Any, complete_ids: Any) -> None:
+        """Called by the engine at the start of every test: a new test starts un-aborted (counters kept)."""
+        super().bind(complete, complete_ids)
+        self.aborted = False
+
     def issue_queries(self, samples: list[QuerySample]) -> None:
         if len(samples) == 1:
             self._send([samples[0][0]], np.array([samples[0][1]], dtype=np.int64))
@@ -90,6 +97,9 @@ class NetworkSUT(BaseSUT):
 
     # -- one request ---------------------------------------------------------------------------------------
     def _send(self, ids: list[int], idx: np.ndarray) -> None:
+        if self.aborted:
+            self._cancelled(ids)
+            return
         try:
             tensors = self._tensors(self.fetch(idx))
         except (PodiumError, ValueError, IndexError, TypeError) as exc:
@@ -98,7 +108,11 @@ class NetworkSUT(BaseSUT):
         k = self.balancer.acquire()
         with self._lock:
             self.requests += 1
-        self.endpoints[k].submit(InferJob(self.model, tensors, self.outputs, functools.partial(self._done, k, ids)))
+        self.endpoints[k].submit(InferJob(self.model, tensors, self.outputs, functools.partial(self._done, k, ids),
+                                          self._is_aborted))
+
+    def _is_aborted(self) -> bool:
+        return self.aborted
 
     def _tensors(self, batch: Any) -> list[tuple[TensorMeta, np.ndarray]]:
         arrays = batch if isinstance(batch, dict) else {self.inputs[0].name if self.inputs else "input": batch}
@@ -115,6 +129,9 @@ class NetworkSUT(BaseSUT):
 
     def _done(self, k: int, ids: list[int], outputs: dict[str, np.ndarray] | None, error: str | None) -> None:
         self.balancer.release(k)
+        if error is CANCELLED:
+            self._cancelled(ids)
+            return
         if error is None:
             try:
                 payloads = self.decode(outputs or {}, len(ids))
@@ -139,22 +156,32 @@ class NetworkSUT(BaseSUT):
         if count <= 3:
             log.error("%s (%d samples completed empty)", message, len(ids))
         if self.abort_on_failure:
-            abort_test()  # before completing: the engine must see the abort when the last sample arrives
+            # Before completing: the engine must see the abort when the last sample arrives. Requests queued
+            # after this are dropped unsent (counted as cancelled) rather than each waiting for its timeout.
+            self.aborted = True
+            abort_test()
+        self.complete([(i, None) for i in ids])
+
+    def _cancelled(self, ids: list[int]) -> None:
+        with self._lock:
+            self.cancelled_samples += len(ids)
         self.complete([(i, None) for i in ids])
 
     # -- reporting and shutdown ----------------------------------------------------------------------------
     def reset_counters(self) -> None:
-        """Zero the request and failure counts (the runner calls it before each test)."""
+        """Zero the counts and clear the aborted state (the runner calls it before each test)."""
         with self._lock:
-            self.requests = self.failed_requests = self.failed_samples = 0
+            self.requests = self.failed_requests = self.failed_samples = self.cancelled_samples = 0
             self.errors = []
             self.failed_by_endpoint = [0] * len(self.endpoints)
+            self.aborted = False
 
     def report(self) -> dict[str, Any]:
         """What the result files record: endpoints, policy, what was sent, requests and failures."""
         with self._lock:
             return {**self.info, "requests": self.requests, "failed_requests": self.failed_requests,
                     "failed_samples": self.failed_samples, "errors": list(self.errors),
+                    "aborted": self.aborted, "cancelled_samples": self.cancelled_samples,
                     "requests_by_endpoint": dict(zip((e.url for e in self.endpoints), self.balancer.sent)),
                     "failed_by_endpoint": dict(zip((e.url for e in self.endpoints), self.failed_by_endpoint))}
 
@@ -194,7 +221,7 @@ def make_client_sut(urls: Sequence[str], benchmark: Any, qsl: Any, scenario: str
     raw: RawForm | None = None
     if send == "raw":
         maker = getattr(benchmark, "raw_form", None)
-        raw = maker() if callable(maker) else None
+        raw = as_raw_form(maker()) if callable(maker) else None
         if raw is None:
             raise PodiumError(f"--send raw: benchmark {benchmark.name} has no raw (un-preprocessed) sample form; "
                               "use --send preprocessed")

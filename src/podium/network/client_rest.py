@@ -13,11 +13,19 @@ import threading
 from typing import Any
 
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError as Urllib3ProtocolError
-from urllib3.exceptions import ReadTimeoutError, ConnectTimeoutError, MaxRetryError, SSLError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
+from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 from podium.network import rest_codec
-from podium.network.endpoints import Endpoint, EndpointAddress, InferJob
+from podium.network.endpoints import CANCELLED, Endpoint, EndpointAddress, InferJob
 from podium.network.errors import EndpointError, ProtocolError
 
 
@@ -93,6 +101,9 @@ class RestEndpoint(Endpoint):
             job = self._jobs.get()
             if job is None:
                 return
+            if job.cancelled():
+                job.done(None, CANCELLED)
+                continue
             try:
                 outputs, error = self._send(job), None
             except _Failure as exc:
@@ -157,10 +168,13 @@ def describe(exc: BaseException, timeout_s: float) -> str:
     """A short reason for a transport exception (refused, timed out, connection lost, TLS)."""
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
         exc = exc.reason
+    # NewConnectionError derives from ConnectTimeoutError in urllib3: test it first.
+    if isinstance(exc, NameResolutionError):
+        return "host name does not resolve"
+    if isinstance(exc, (NewConnectionError, ConnectionRefusedError)):
+        return "connection refused (is the server running and listening on this port?)"
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)):
         return f"no response within {timeout_s:g} s (timed out)"
-    if isinstance(exc, NewConnectionError) or isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is the server running and listening on this port?)"
     if isinstance(exc, SSLError):
         return f"TLS failed ({exc})"
     if isinstance(exc, Urllib3ProtocolError):

@@ -63,16 +63,26 @@ def parse_url(url: str) -> EndpointAddress:
 
 #: ``done(outputs, error)``: outputs by name on success (error None), or an endpoint-named error message.
 DoneFn = Callable[[dict[str, np.ndarray] | None, str | None], None]
+#: The ``error`` of a job dropped before it was sent because the run was already aborted (not a failure).
+CANCELLED = "not sent: the run was aborted after an earlier failure"
+
+
+def _never() -> bool:
+    return False
 
 
 @dataclass
 class InferJob:
-    """One request: the model, its input tensors, the outputs wanted and where to report."""
+    """One request: the model, its input tensors, the outputs wanted and where to report.
+
+    ``cancelled()`` is asked just before sending a queued job; True drops it with ``CANCELLED``.
+    """
 
     model: str
     inputs: list[tuple[TensorMeta, np.ndarray]]
     outputs: list[str] | None
     done: DoneFn
+    cancelled: Callable[[], bool] = _never
 
 
 class Endpoint(abc.ABC):

@@ -12,7 +12,14 @@ import numpy as np
 
 from podium.network import grpc_messages as pb
 from podium.network.errors import ProtocolError
-from podium.network.tensors import DATATYPES, TensorMeta, check_shape, element_count, from_raw, to_raw
+from podium.network.tensors import (
+    DATATYPES,
+    TensorMeta,
+    check_shape,
+    element_count,
+    from_raw,
+    to_raw,
+)
 
 #: Datatype → the ``InferTensorContents`` field holding its typed values (FP16 travels only as raw bytes).
 CONTENTS_FIELD = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents",
@@ -96,6 +103,7 @@ def metadata_to_message(meta: dict[str, Any]) -> Any:
     for key in ("inputs", "outputs"):
         for t in meta.get(key, []):
             getattr(msg, key).add(name=t["name"], datatype=t["datatype"], shape=t["shape"])
+    msg.properties.update(meta.get("properties") or {})
     return msg
 
 

@@ -66,7 +66,8 @@ class ServedModel:
     def metadata(self) -> dict[str, Any]:
         """The ``$metadata_model_response`` object."""
         return {"name": self.name, "versions": [self.version], "platform": self.platform,
-                "inputs": [m.to_json() for m in self.inputs], "outputs": [m.to_json() for m in self.outputs]}
+                "inputs": [m.to_json() for m in self.inputs], "outputs": [m.to_json() for m in self.outputs],
+                **({"properties": dict(self.properties)} if self.properties else {})}
 
     def input_meta(self, name: str) -> TensorMeta:
         """The metadata of input ``name``; a protocol error if the model has no such input."""
@@ -147,6 +148,22 @@ class RawForm:
     input: TensorMeta
     load: Callable[[np.ndarray], np.ndarray]
     preprocess: Preprocess
+
+
+def as_raw_form(obj: Any) -> RawForm | None:
+    """A benchmark's ``raw_form()`` answer as a ``RawForm``: one already, a mapping, or None.
+
+    Benchmarks may not import ``podium.network``; they return ``{"name", "datatype", "shape", "load",
+    "preprocess"}`` (shape per request, -1 for the batch dimension) and this turns it into a ``RawForm``.
+    """
+    if obj is None or isinstance(obj, RawForm):
+        return obj
+    try:
+        return RawForm(TensorMeta(str(obj["name"]), str(obj["datatype"]), tuple(int(d) for d in obj["shape"])),
+                       obj["load"], obj["preprocess"])
+    except (KeyError, TypeError, ValueError):
+        raise ProtocolError("raw_form(): expected a RawForm or a mapping with name, datatype, shape, load and "
+                            "preprocess") from None
 
 
 def serve_backend(name: str, backend: Any, *, postprocess: Postprocess | None = None,

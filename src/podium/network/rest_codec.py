@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 
 from podium.network.errors import ProtocolError
-from podium.network.tensors import TensorMeta, check_shape, element_count, from_json_data, from_raw, to_json_data, to_raw
+from podium.network.tensors import (
+    TensorMeta,
+    check_shape,
+    element_count,
+    from_json_data,
+    from_raw,
+    to_json_data,
+    to_raw,
+)
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
 JSON_TYPE = "application/json"

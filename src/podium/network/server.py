@@ -160,6 +160,7 @@ class InferenceServer:
     def stop(self, grace_s: float = 2.0) -> None:
         """Stop both frontends (idempotent); in-flight requests get ``grace_s`` to finish."""
         if self._uvicorn is not None:
+            self._uvicorn.config.timeout_graceful_shutdown = grace_s
             self._uvicorn.should_exit = True
             if self._http_thread is not None:
                 self._http_thread.join(grace_s + 5)

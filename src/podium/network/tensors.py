@@ -157,6 +157,7 @@ _JSON_KINDS = {"BOOL": "b", "UINT8": "iu", "UINT16": "iu", "UINT32": "iu", "UINT
 
 def from_json_data(data: Any, datatype: str, shape: tuple[int, ...], where: str) -> np.ndarray:
     """A tensor from JSON ``data`` (flat or nested row-major); values must be of the datatype's kind."""
+    dtype_of(datatype, where)
     n = element_count(shape)
     if not isinstance(data, list):
         raise ProtocolError(f"{where}: data must be a JSON array")

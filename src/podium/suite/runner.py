@@ -59,6 +59,18 @@ class RunRequest:
     compliance: tuple[str, ...] = ()
     #: power meter spec (ptd://host:port, sim[:profile], nvml[:gpus], rapl[:path], auto, none)
     power: str | None = None
+    #: network mode: KServe v2 endpoints (http(s):// or grpc(s)://) instead of a local backend
+    sut_urls: tuple[str, ...] = ()
+    sut_policy: str = "round_robin"
+    sut_send: str = "preprocessed"
+    sut_timeout_s: float = 30.0
+    sut_token: str | None = None
+    sut_model: str | None = None
+    sut_outputs: tuple[str, ...] = ()
+    sut_postprocess: str = "auto"
+    sut_request_samples: int | None = None
+    sut_concurrency: int = 8
+    sut_ca_cert: str | None = None
 
 
 @dataclass
@@ -183,11 +195,15 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
                               f"{req.query_count if req.query_count is not None else 1} - not a valid MLPerf "
                               "duration (MLPerf v2.1 requires 600 s and the mlperf.conf query counts)")
 
-    stage("loading model")
-    model_path = bench.resolve_model_path(req.model_path)
-    model = bench.create_runner(req.backend, req.backend_options, model_path)
+    stage("loading model" if not req.sut_urls else "connecting")
+    model = None
+    model_path = None
+    if not req.sut_urls:
+        model_path = bench.resolve_model_path(req.model_path)
+        model = bench.create_runner(req.backend, req.backend_options, model_path)
     qsl = bench.create_qsl(req.data_dir)
-    outcome.labels.extend(bench.run_labels())  # after the model and data are resolved: the flags are final
+    if not req.sut_urls:
+        outcome.labels.extend(bench.run_labels())  # after the model and data are resolved: the flags are final
     hd = bench.harness_defaults(scenario.value)
     batch_size = req.batch_size if req.batch_size is not None else hd.get("max_batch_size")
     cap = getattr(bench, "max_batch_size", None)
@@ -197,28 +213,51 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         batch_size = min(batch_size, cap) if batch_size is not None else cap
     max_wait_us = req.max_wait_us if req.max_wait_us is not None else hd.get("max_wait_us")
     workers = req.workers if req.workers is not None else hd.get("workers")
+    if req.sut_urls:
+        from podium.network import calibrate_remote, make_client_sut
+
+        sut = make_client_sut(
+            list(req.sut_urls), bench, qsl, scenario.value, policy=req.sut_policy, send=req.sut_send,
+            timeout_s=req.sut_timeout_s, model_name=req.sut_model, token=req.sut_token,
+            output_names=list(req.sut_outputs) or None, postprocess=req.sut_postprocess,
+            request_samples=req.sut_request_samples, concurrency=req.sut_concurrency, ca_cert=req.sut_ca_cert)
+        outcome.labels.append(f"network SUT: {', '.join(req.sut_urls)} ({sut.info['send']} inputs, "
+                              f"post-processing on the {sut.info['postprocessing_on']}); latency includes the "
+                              "network")
     calib = None
     if _needs_calibration(req, scenario):
         stage("calibrating")
-        from podium.harness.batching import policy_for
+        if req.sut_urls:
+            sps, lat1, b = calibrate_remote(sut, qsl)
+            calib = Calibration(samples_per_second=sps, batch1_latency_s=lat1, batch_size=b)
+        else:
+            from podium.harness.batching import policy_for
 
-        policy = policy_for(scenario.value, max_batch_size=batch_size, max_wait_us=max_wait_us, workers=workers)
-        calib = calibrate(model, qsl, policy.max_batch_size, min_runs=bench.calibration_min_runs)
+            policy = policy_for(scenario.value, max_batch_size=batch_size, max_wait_us=max_wait_us,
+                                workers=workers)
+            calib = calibrate(model, qsl, policy.max_batch_size, min_runs=bench.calibration_min_runs)
         outcome.calibration = calib
     settings = build_settings(req, bench.conf_model, calib, outcome.notes)
 
-    sut = BackendSUT(model, qsl, bench.postprocess, scenario_hint=scenario.value, max_batch_size=batch_size,
-                     max_wait_us=max_wait_us, workers=workers, name=f"podium-{bench.name}-{req.backend}")
+    if not req.sut_urls:
+        sut = BackendSUT(model, qsl, bench.postprocess, scenario_hint=scenario.value, max_batch_size=batch_size,
+                         max_wait_us=max_wait_us, workers=workers, name=f"podium-{bench.name}-{req.backend}")
     options = RunOptions(completion_timeout_s=req.completion_timeout_s, labels=list(outcome.labels))
-    extra = {
+    extra: dict[str, Any] = {
         "benchmark": bench.info(),
-        "backend": {"name": req.backend, "options": req.backend_options,
-                    "version": getattr(model, "version", getattr(getattr(model, "backend", None), "version", None))},
-        "model": {"path": str(model_path), "sha256": _sha256(model_path)},
         "system": brief_system_info(),
         "notes": outcome.notes,
-        "harness": {"batching": dataclasses.asdict(sut.policy)} if hasattr(sut, "policy") else {},
     }
+    if req.sut_urls:
+        extra["network"] = sut.info
+        extra["backend"] = {"name": "remote", "servers": sut.info["servers"]}
+    else:
+        extra["backend"] = {"name": req.backend, "options": req.backend_options,
+                            "version": getattr(model, "version",
+                                               getattr(getattr(model, "backend", None), "version", None))}
+        extra["model"] = {"path": str(model_path), "sha256": _sha256(model_path)}
+        extra["harness"] = {"batching": dataclasses.asdict(sut.policy)}
+    run_test = _network_recorder(sut, outcome) if req.sut_urls else start_test
     meter = None
     if req.power:
         if "submission" in req.modes:
@@ -232,25 +271,31 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
             stage("find-peak")
             outcome.peak = find_peak(sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
                                      out / "find_peak", options=options)
+            if req.sut_urls and sut.failed_requests:
+                outcome.notes.append(f"find-peak: {sut.failed_requests} network requests failed during the probes")
         if "submission" in req.modes:
             stage("submission run")
-            res = start_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
+            res = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
                              LogSettings(outdir=str(out / "submission")), options=options,
                              audit_config=req.audit_config, extra_result=extra)
             outcome.performance = res
             outcome.accuracy = res
         else:
             if "performance" in req.modes:
-                _run_performance(req, sut, qsl, settings, options, extra, meter, outcome, stage)
+                _run_performance(req, sut, qsl, settings, options, extra, meter, outcome, stage, run_test)
             if "accuracy" in req.modes:
                 stage("accuracy")
-                outcome.accuracy = start_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
+                outcome.accuracy = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
                                               LogSettings(outdir=str(out / "accuracy")), options=options,
                                               audit_config=req.audit_config, extra_result=extra)
         if outcome.accuracy is not None:
             stage("scoring accuracy")
             acc_dir = Path(outcome.accuracy.log_paths["accuracy"]).parent
             result = bench.score_accuracy(outcome.accuracy.log_paths["accuracy"], req.data_dir)
+            if req.sut_urls and sut.failed_requests:
+                outcome.notes.append(f"accuracy run: {sut.failed_requests} network requests failed; samples "
+                                     "answered empty, so the score does not count")
+                result = dataclasses.replace(result, passed=False)
             outcome.accuracy_result = result
             (acc_dir / "accuracy.txt").write_text(result.accuracy_txt, encoding="utf-8")
             _merge_json(acc_dir / "podium_result.json", {"accuracy": {
@@ -272,16 +317,32 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     return outcome
 
 
+def _network_recorder(sut: Any, outcome: RunOutcome) -> Callable[..., TestResult]:
+    """``start_test`` for a network SUT: fresh failure counters per test, failures recorded (and the run made
+    INVALID) in its podium_result.json and summary."""
+
+    def run(*args: Any, **kwargs: Any) -> TestResult:
+        from podium.network import record_network_outcome
+
+        sut.reset_counters()
+        res = start_test(*args, **kwargs)
+        outcome.notes.extend(record_network_outcome(res, sut))
+        return res
+
+    return run
+
+
 def _run_performance(req: RunRequest, sut: Any, qsl: Any, settings: TestSettings, options: RunOptions,
-                     extra: dict[str, Any], meter: Any, outcome: RunOutcome, stage: Callable[[str], None]) -> None:
+                     extra: dict[str, Any], meter: Any, outcome: RunOutcome, stage: Callable[[str], None],
+                     run_test: Callable[..., TestResult] = start_test) -> None:
     """The performance run, wrapped in a power measurement when a meter is given (PTDaemon: ranging first)."""
     perf_settings = dataclasses.replace(settings, mode=TestMode.PerformanceOnly)
     perf_dir = outcome.output / "performance"
 
     def run_once(folder: Path, phase: str) -> Path:
         stage(f"performance ({phase})" if meter is not None and meter.needs_ranging else "performance")
-        outcome.performance = start_test(sut, qsl, perf_settings, LogSettings(outdir=str(folder)), options=options,
-                                         audit_config=req.audit_config, extra_result=extra)
+        outcome.performance = run_test(sut, qsl, perf_settings, LogSettings(outdir=str(folder)), options=options,
+                                       audit_config=req.audit_config, extra_result=extra)
         return folder
 
     if meter is not None and meter.needs_ranging:

@@ -77,6 +77,12 @@ class DigitsBenchmark(Benchmark):
 
         return ArrayQSL("digits", len(images), self.performance_sample_count, load)
 
+    def raw_form(self) -> dict[str, Any]:
+        """Raw 8x8 images (0-16 grey levels, float64 as scikit-learn ships them); the server pre-processes."""
+        images = data.test_images()
+        return {"name": "raw_image", "datatype": "FP64", "shape": [-1, 8, 8],
+                "load": lambda idx: images[np.asarray(idx, dtype=np.int64)], "preprocess": data.preprocess}
+
     def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
         # argmax → int32 little-endian, then one 4-byte slice per sample from a single buffer.
         raw = outputs[0].argmax(axis=1).astype("<i4").tobytes()
