@@ -26,9 +26,12 @@ def run(args: argparse.Namespace) -> int:
     from podium.benchmarks import list_benchmarks
 
     console = Console()
-    t = Table(title="Benchmarks")
-    for col in ("name", "mlperf.conf model", "scenarios", "model", "data", "status"):
-        t.add_column(col)
+    from podium.benchmarks import Benchmark
+
+    short = {"SingleStream": "SS", "MultiStream": "MS", "Server": "Server", "Offline": "Offline"}
+    t = Table(title="Benchmarks (SS = SingleStream, MS = MultiStream)")
+    for col in ("name", "conf model", "scenarios", "model", "data", "status"):
+        t.add_column(col, no_wrap=col in ("name", "conf model"))
     for b in list_benchmarks():
         try:
             default = b.default_model_path()
@@ -38,9 +41,11 @@ def run(args: argparse.Namespace) -> int:
             model = f"error: {exc}"
         data = "--data-dir" if b.needs_data_dir else "bundled"
         status = "ready" if model == "shipped" and data == "bundled" else "needs files"
+        if status != "ready" and type(b).synthetic_variant is not Benchmark.synthetic_variant:
+            status += "; --synthetic runs perf only"
         if b.random_weights:
             status += " (random weights)"
-        t.add_row(b.name, b.conf_model, ", ".join(b.scenarios), model, data, status)
+        t.add_row(b.name, b.conf_model, ",".join(short.get(x, x) for x in b.scenarios), model, data, status)
     console.print(t)
     bt = Table(title="Backends")
     bt.add_column("name")
