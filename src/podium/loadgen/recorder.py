@@ -82,17 +82,31 @@ class SeriesRecorder:
             self.complete_ids(ids, [r[1] for r in responses] if want_data else None, t)
             return
         base, n, done = self.base_id, self.n, self.done
+        log_mask = self.log_mask
         with self.lock:
+            if self.closed:
+                for r in responses:
+                    self._bad_id(r[0])
+                return
             count = 0
-            for r in responses:
-                k = r[0] - base
-                if 0 <= k < n and not self.closed:
-                    if done[k]:
-                        self.duplicate_count += 1
-                        self._error("error_runtime", "Attempted to complete a sample twice.")
+            if not self.per_query and not self.log_all and log_mask is None:
+                # SingleStream / Server without logging: the common hot path, no per-sample attribute lookups
+                for r in responses:
+                    k = r[0] - base
+                    if 0 <= k < n and not done[k]:
+                        done[k] = t
+                        count += 1
+                    else:
+                        self._reject(r[0], k)
+                self.completed_queries += count
+            else:
+                for r in responses:
+                    k = r[0] - base
+                    if not (0 <= k < n) or done[k]:
+                        self._reject(r[0], k)
                         continue
                     done[k] = t
-                    if self.log_all or (self.log_mask is not None and self.log_mask[k]):
+                    if self.log_all or (log_mask is not None and log_mask[k]):
                         self._log(k, r[1])
                     if self.per_query:
                         q = 0 if self.scenario is Scenario.Offline else k // self.spq
@@ -103,13 +117,20 @@ class SeriesRecorder:
                     else:
                         self.completed_queries += 1
                     count += 1
-                else:
-                    self._bad_id(r[0])
             if count:
-                self.completed += count
+                completed = self.completed + count
+                self.completed = completed
                 self.last_progress_ns = t
-                if self.completed >= self.wait_target:
+                if completed >= self.wait_target:
                     self.event.set()
+
+    def _reject(self, rid: int, k: int) -> None:
+        """An id outside this series (old or unknown) or a second completion of a sample: a logged error."""
+        if 0 <= k < self.n:
+            self.duplicate_count += 1
+            self._error("error_runtime", "Attempted to complete a sample twice.")
+        else:
+            self._bad_id(rid)
 
     def complete_ids(self, ids: Any, data: Sequence[Any] | None, t: int) -> None:
         """Vectorised completion of many samples (the fast path and large completion calls)."""

@@ -224,6 +224,8 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
     # ---- podium-only: how late were queries issued? ----
     if scenario is Scenario.Server and nq:
         late = out.lateness_ns.astype(np.int64)
+        for q, d in out.lateness_overflow.items():
+            late[q] = d
         r.lateness = _dist("issue_lateness", late)
     elif scenario in (Scenario.SingleStream, Scenario.MultiStream) and nq > 1:
         prev_done = (done[np.arange(nq - 1)] if scenario is Scenario.SingleStream

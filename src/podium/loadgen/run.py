@@ -9,6 +9,7 @@ completion (bounded by podium's completion timeout), computes results and unload
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 import os
@@ -83,11 +84,12 @@ class _Session:
         self.detail: logs.DetailLog | None = None
         self.stray_errors = 0
         self.series_name = ""
+        self._now = clock.now
         self.started_ns = clock.now()
         self.series_started_ns = self.started_ns
 
     def complete(self, responses: Any) -> None:
-        t = self.clock.now()
+        t = self._now()
         rec = self.rec
         if rec is None:
             self._error("error_runtime", "Received completion outside of a running series.")
@@ -175,6 +177,9 @@ def start_test(
     trace = None
 
     session = _Session(clock)
+    if options.gc_freeze:
+        gc.collect()
+        gc.freeze()
     old_switch = sys.getswitchinterval()
     prepare = getattr(clock, "prepare", None)
     restore_clock = prepare() if prepare is not None else (lambda: None)
@@ -251,8 +256,7 @@ def start_test(
             session.rec = rec
             session.series_name = series_mode.value
             session.series_started_ns = clock.now()
-            issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout,
-                            lambda: session.aborted)
+            issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout, session)
             out = issuer.run(schedule, rec)
             if out.ran_out:
                 session._error("error_runtime", "Ending early: Ran out of generated queries to issue before the "
@@ -323,6 +327,8 @@ def start_test(
                 logs.log_results(detail, perf)
     finally:
         sys.setswitchinterval(old_switch)
+        if options.gc_freeze:
+            gc.unfreeze()
         restore_clock()
         session.rec = None
         with _ACTIVE_LOCK:

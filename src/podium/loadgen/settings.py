@@ -129,6 +129,10 @@ class RunOptions:
     #: CPython GIL switch interval during the run (None: leave it). A thread waking to issue a query waits
     #: up to this long for the GIL held by SUT threads; CPython's default 5 ms shows up as issue lateness.
     gil_switch_interval_s: float | None = 0.0002
+    #: Move every object alive at the start into CPython's permanent GC generation for the run: full
+    #: collections then skip the process's long-lived objects (modules, models, the schedule's bookkeeping),
+    #: which otherwise stall the issuer for tens of ms (Server p99 at high QPS). New garbage is still collected.
+    gc_freeze: bool = True
     #: Write podium_samples.npz (per-query/per-sample times) beside the logs of the performance run.
     write_samples: bool = True
     #: Extra labels copied into podium_result.json (e.g. "short run", "random weights").
