@@ -221,6 +221,8 @@ def test_abort_test_from_another_thread_ends_a_long_server_test(tmp_path):
         t = threading.Thread(target=process, args=[samples])
         pending.append(t)
         t.start()
+        if len(pending) == 10:  # the test is surely running: abort it from another thread
+            threading.Timer(0.2, lg.AbortTest).start()
 
     settings = lg.TestSettings()
     settings.scenario = lg.TestScenario.Server
@@ -229,7 +231,6 @@ def test_abort_test_from_another_thread_ends_a_long_server_test(tmp_path):
     settings.min_query_count = 100
     sut = lg.ConstructSUT(issue_query, lambda: None)
     qsl = lg.ConstructQSL(128, 64, None, None)
-    threading.Timer(0.3, lg.AbortTest).start()
     t0 = time.monotonic()
     runner = _run_in_thread(lambda: lg.StartTestWithLogSettings(sut, qsl, settings, _log_settings(tmp_path)))
     runner.join(20)
@@ -250,13 +251,14 @@ def test_abort_test_ends_a_test_whose_sut_stopped_answering(tmp_path):
         issued.append(samples)
         if len(issued) <= 3:  # answers the first three queries only
             lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples])
+        else:  # abort once the test is surely running and stuck on the unanswered query
+            threading.Timer(0.2, lg.AbortTest).start()
 
     settings = lg.TestSettings()
     settings.scenario = lg.TestScenario.SingleStream
     settings.min_duration_ms = 60_000
     sut = lg.ConstructSUT(issue_query, lambda: None)
     qsl = lg.ConstructQSL(64, 64, None, None)
-    threading.Timer(0.2, lg.AbortTest).start()
     runner = _run_in_thread(lambda: lg.StartTestWithLogSettings(sut, qsl, settings, _log_settings(tmp_path)))
     runner.join(20)
     assert not runner.is_alive()
