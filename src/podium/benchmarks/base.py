@@ -108,6 +108,19 @@ class Benchmark(abc.ABC):
         """Lines every output of a run with this benchmark must carry (random weights, synthetic inputs, …)."""
         return ["random weights: performance only, accuracy is meaningless"] if self.random_weights else []
 
+    def synthetic_run_labels(self, random_label: str, synthetic_label: str) -> list[str]:
+        """``run_labels`` for benchmarks with a ``synthetic`` mode: random weights, then synthetic inputs
+        (known once the QSL is made: ``_synthetic_inputs``; until then "unless --data-dir is given")."""
+        out = []
+        if self.random_weights:
+            out.append(random_label)
+        inputs = getattr(self, "_synthetic_inputs", None)
+        if inputs:
+            out.append(synthetic_label)
+        elif inputs is None and getattr(self, "synthetic", False):
+            out.append(synthetic_label + ", unless --data-dir is given")
+        return out
+
     # -- data ----------------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_qsl(self, data_dir: str | Path | None = None) -> ArrayQSL:

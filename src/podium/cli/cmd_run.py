@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.options import backend_options
 from podium.errors import PodiumError
 
 
@@ -76,16 +77,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _backend_options(items: list[str]) -> dict[str, Any]:
-    opts: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise PodiumError(f"--backend-option {item!r}: expected KEY=VALUE")
-        k, v = item.split("=", 1)
-        opts[k.strip()] = v.strip()
-    return opts
-
-
 def request_from_args(args: argparse.Namespace) -> Any:
     from podium.suite import RunRequest
 
@@ -103,7 +94,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
             raise PodiumError(f"--{name.replace('_', '-')}: expected an integer >= 1, got {v}")
     return RunRequest(
         benchmark=args.benchmark, scenario=args.scenario, modes=modes, backend=args.backend,
-        backend_options=_backend_options(args.backend_option), model_path=args.model_path, data_dir=args.data_dir,
+        backend_options=backend_options(args.backend_option), model_path=args.model_path, data_dir=args.data_dir,
         mlperf_conf=args.mlperf_conf, user_conf=args.user_conf, audit_config=args.audit_config,
         output=args.output, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,
         expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,

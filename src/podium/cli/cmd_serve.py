@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from podium.cli.options import backend_options
 from podium.errors import PodiumError
 
 TOKEN_ENV = "PODIUM_SERVE_TOKEN"
@@ -44,16 +45,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-postprocess", action="store_true",
                    help="do not offer the post-processed mlperf_response output (clients post-process)")
     p.set_defaults(func=run)
-
-
-def _backend_options(items: list[str]) -> dict[str, Any]:
-    opts: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise PodiumError(f"--backend-option {item!r}: expected KEY=VALUE")
-        k, v = item.split("=", 1)
-        opts[k.strip()] = v.strip()
-    return opts
 
 
 def read_token(path: str | None) -> str | None:
@@ -90,7 +81,7 @@ def build_models(args: argparse.Namespace) -> dict[str, Any]:
     for name in names:
         bench = get_benchmark(name)
         path = bench.resolve_model_path(args.model_path)
-        backend = get_backend(args.backend, **_backend_options(args.backend_option)).load(str(path))
+        backend = get_backend(args.backend, **backend_options(args.backend_option)).load(str(path))
         served = args.model_name or bench.name
         post = None if args.no_postprocess else bench.postprocess
         labels = {"benchmark": bench.name, "model_path": str(path),

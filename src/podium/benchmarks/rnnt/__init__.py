@@ -219,14 +219,7 @@ class RNNTBenchmark(Benchmark):
     # -- description ---------------------------------------------------------------------------------
     def run_labels(self) -> list[str]:
         """Lines every output of a run with this benchmark must carry (random weights, synthetic inputs)."""
-        out = []
-        if self.random_weights:
-            out.append(RANDOM_LABEL)
-        if self._synthetic_inputs:
-            out.append(SYNTHETIC_LABEL)
-        elif self._synthetic_inputs is None and self.synthetic:
-            out.append(SYNTHETIC_LABEL + ", unless --data-dir is given")
-        return out
+        return self.synthetic_run_labels(RANDOM_LABEL, SYNTHETIC_LABEL)
 
     def labels(self) -> dict[str, Any]:
         return {
