@@ -56,3 +56,14 @@ def test_compliance_tests_write_the_checker_layout(tmp_path, capsys):
     # the digits model is deterministic: the sampled performance-mode responses equal the accuracy run's
     assert (comp / "TEST01" / "verify_accuracy.txt").read_text().rstrip().endswith("TEST PASS")
     assert not (comp / ".runs" / "TEST01" / "audit.config").exists()  # removed after the run
+
+
+def test_server_short_run_sizes_its_target_from_a_measurement(tmp_path, capsys):
+    out = tmp_path / "srv"
+    main(["run", "--scenario", "Server", "--mode", "performance", "--duration", "1", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert "server_target_qps = " in text and "--find-peak" in text
+    summary = (out / "performance" / "mlperf_log_summary.txt").read_text()
+    assert "Scenario : Server" in summary and "Scheduled samples per second : " in summary
+    result = json.loads((out / "performance" / "podium_result.json").read_text())
+    assert result["performance"]["issue_lateness"]["kind"] == "issue_lateness"

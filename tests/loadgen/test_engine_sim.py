@@ -261,3 +261,23 @@ def test_max_duration_stops_issuing(tmp_path):
     msgs = [r["value"] for r in detail(tmp_path) if r["metadata"]["is_error"]]
     assert "IssueQueryThread 0 Ending early: Max test duration reached. duration_ns 11000000" in msgs
     assert res.performance.query_count == 12
+
+
+def test_progress_snapshot_while_running(tmp_path):
+    from podium.loadgen.run import progress
+
+    clock = SimClock()
+    seen = []
+
+    class Watching(SimSUT):
+        def issue_queries(self, samples):
+            seen.append(progress())
+            super().issue_queries(samples)
+
+    start_test(Watching(clock, 1_000_000), SimpleQSL(16, 16),
+               TestSettings(scenario=Scenario.Server, server_target_qps=1000, min_duration_ms=50, min_query_count=10,
+                            **SEEDS), LogSettings(outdir=str(tmp_path)), clock=clock, audit_config=None)
+    assert progress() is None  # nothing running any more
+    last = seen[-1]
+    assert last["series"] == "PerformanceOnly" and last["expected_s"] == 0.05
+    assert last["issued"] == len(seen) and last["completed"] <= last["issued"] <= last["generated"]

@@ -153,8 +153,9 @@ class _Progress:
                 r = (p["completed"] - self._last[1]) / (now - self._last[0])
                 rate = f"  {r:,.0f} samples/s"
             self._last = (now, p["completed"])
-            text.append(f"  {p['series']:<16} {p['series_elapsed_s']:6.1f} s  completed "
-                        f"{p['completed']:,}/{p['generated']:,}{rate}")
+            expected = f" / {p['expected_s']:.0f} s" if p.get("expected_s") else ""
+            text.append(f"  {p['series']:<16} {p['series_elapsed_s']:6.1f} s{expected}  issued {p['issued']:,}  "
+                        f"completed {p['completed']:,} of {p['generated']:,}{rate}")
         return text
 
     def loop(self, live: Live) -> None:

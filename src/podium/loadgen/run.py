@@ -85,6 +85,9 @@ class _Session:
         self.stray_errors = 0
         self.series_name = ""
         self._now = clock.now
+        self.schedule: Schedule | None = None
+        self.scenario: Scenario | None = None
+        self.expected_s: float | None = None
         self.started_ns = clock.now()
         self.series_started_ns = self.started_ns
 
@@ -124,8 +127,16 @@ def progress() -> dict[str, Any] | None:
     rec = session.rec
     d: dict[str, Any] = {"series": session.series_name, "elapsed_s": (session.clock.now() - session.started_ns) / 1e9}
     if rec is not None:
-        d.update(completed=rec.completed, generated=rec.n,
-                 series_elapsed_s=(session.clock.now() - session.series_started_ns) / 1e9)
+        elapsed_ns = session.clock.now() - session.series_started_ns
+        sched = session.schedule
+        if sched is not None and session.scenario is Scenario.Server:
+            issued = int(np.searchsorted(sched.scheduled_ns, elapsed_ns, side="right"))  # due by now
+        elif session.scenario is Scenario.Offline:
+            issued = rec.n
+        else:
+            issued = min((rec.completed_queries + 1) * rec.spq, rec.n)
+        d.update(completed=rec.completed, generated=rec.n, issued=issued, series_elapsed_s=elapsed_ns / 1e9,
+                 expected_s=session.expected_s)
     return d
 
 
@@ -255,6 +266,10 @@ def start_test(
                                  schedule.samples, mask, log_all, session._error)
             session.rec = rec
             session.series_name = series_mode.value
+            session.schedule, session.scenario = schedule, s_eff.scenario
+            # what a progress display can expect: the minimum duration for performance series
+            session.expected_s = (s_eff.min_duration_ms / 1000 if series_mode is TestMode.PerformanceOnly
+                                  else None)
             session.series_started_ns = clock.now()
             issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout, session)
             out = issuer.run(schedule, rec)

@@ -138,10 +138,13 @@ def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
             notes.append(f"offline_expected_qps = {settings.offline_expected_qps:g} (measured "
                          f"{sps:.0f} samples/s x 2; set --expected-qps to choose)")
         if scenario is Scenario.Server and req.target_qps is None and "target_qps" not in in_user:
-            # A conservative share of the Offline rate: Server adds per-query overhead and a latency bound.
-            settings.server_target_qps = round(sps * 0.3, 1)
-            notes.append(f"server_target_qps = {settings.server_target_qps:g} (30 % of the measured "
-                         f"{sps:.0f} samples/s; set --target-qps or use --find-peak)")
+            # Conservative: Server pays per-query costs that big Offline batches hide, so take the lower of
+            # 30 % of the Offline rate and half the rate of unbatched single samples.
+            unbatched = 0.5 / calib.batch1_latency_s if calib.batch1_latency_s > 0 else sps
+            settings.server_target_qps = round(min(sps * 0.3, unbatched), 1)
+            notes.append(f"server_target_qps = {settings.server_target_qps:g} (the lower of 30 % of the measured "
+                         f"{sps:.0f} samples/s and half of {1 / max(calib.batch1_latency_s, 1e-9):.0f} unbatched "
+                         "samples/s; set --target-qps or use --find-peak for the peak)")
         if (scenario in (Scenario.SingleStream, Scenario.MultiStream) and req.expected_latency_ms is None
                 and "target_latency" not in in_user):
             per_query = calib.batch1_latency_s * (1 if scenario is Scenario.SingleStream
