@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from podium.benchmarks.onnx_graph import GraphParts
 from podium.errors import PodiumError
 
 OPSET = 17
@@ -70,37 +71,18 @@ def _import_onnx() -> Any:
     return onnx
 
 
-class _Graph:
-    """Collects nodes and initialisers with unique names."""
+class _Graph(GraphParts):
+    """Graph parts plus normally distributed random weights."""
 
     def __init__(self, onnx: Any, rng: np.random.Generator, std: float) -> None:
-        self.onnx = onnx
-        self.helper = onnx.helper
+        super().__init__(onnx)
         self.rng = rng
         self.std = std
-        self.nodes: list[Any] = []
-        self.inits: list[Any] = []
-        self._n = 0
-
-    def name(self, hint: str) -> str:
-        self._n += 1
-        return f"{hint}_{self._n}"
-
-    def const(self, hint: str, array: np.ndarray) -> str:
-        name = self.name(hint)
-        self.inits.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
 
     def normal(self, hint: str, *shape: int) -> str:
         w = self.rng.standard_normal(shape, dtype=np.float32)
         w *= np.float32(self.std)
         return self.const(hint, w)
-
-    def op(self, op_type: str, inputs: list[str], hint: str | None = None, n_out: int = 1,
-           outputs: list[str] | None = None, **attrs: Any) -> Any:
-        outs = outputs or [self.name(hint or op_type.lower()) for _ in range(n_out)]
-        self.nodes.append(self.helper.make_node(op_type, inputs, outs, **attrs))
-        return outs[0] if len(outs) == 1 else outs
 
 
 def _layer_norm(g: _Graph, x: str, hidden: int, eps: float, hint: str) -> str:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from podium.benchmarks.onnx_graph import GraphParts
 from podium.benchmarks.rnnt.transcripts import BLANK_INDEX, LABELS, NUM_CLASSES
 from podium.errors import PodiumError
 
@@ -158,27 +159,8 @@ def _onnx_gates(a: np.ndarray, hidden: int) -> np.ndarray:
     return np.concatenate([a[g * hidden:(g + 1) * hidden] for g in _GATES_TO_ONNX], axis=0)
 
 
-class _Builder:
-    def __init__(self, onnx: Any) -> None:
-        self.onnx = onnx
-        self.nodes: list[Any] = []
-        self.inits: list[Any] = []
-        self._n = 0
-
-    def name(self, hint: str) -> str:
-        self._n += 1
-        return f"{hint}_{self._n}"
-
-    def const(self, hint: str, array: np.ndarray) -> str:
-        name = self.name(hint)
-        self.inits.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
-
-    def op(self, op_type: str, inputs: list[str], hint: str | None = None, n_out: int = 1,
-           outputs: list[str] | None = None, **attrs: Any) -> Any:
-        outs = outputs or [self.name(hint or op_type.lower()) for _ in range(n_out)]
-        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, outs, **attrs))
-        return outs[0] if len(outs) == 1 else outs
+class _Builder(GraphParts):
+    """Graph parts plus the LSTM layers and model wrapper the RNN-T graphs need."""
 
     def lstm(self, x: str, layer: LSTMLayer, hint: str, h0: str = "", c0: str = "") -> tuple[str, str, str]:
         """One LSTM layer over x (T, B, in); returns (Y squeezed to (T, B, H), Y_h, Y_c)."""
