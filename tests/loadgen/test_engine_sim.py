@@ -281,3 +281,21 @@ def test_progress_snapshot_while_running(tmp_path):
     last = seen[-1]
     assert last["series"] == "PerformanceOnly" and last["expected_s"] == 0.05
     assert last["issued"] == len(seen) and last["completed"] <= last["issued"] <= last["generated"]
+
+
+def test_samples_the_sut_reports_failed_make_the_run_invalid(tmp_path):
+    class Failing(SimSUT):
+        failed_samples = 0
+
+        def issue_queries(self, samples):
+            if self.issued == 3:  # the SUT answers this one empty and counts it, as the harness does
+                Failing.failed_samples += 1
+            super().issue_queries(samples)
+
+    res, _, _ = run(tmp_path, lambda c: Failing(c, 1000), scenario=Scenario.Server, server_target_qps=1000,
+                    min_duration_ms=20, min_query_count=10)
+    p = res.performance
+    assert p.sut_failed_samples == 1 and not p.valid
+    d = {r["key"]: r["value"] for r in detail(tmp_path)}
+    assert d["result_validity"] == "INVALID" and "1 samples failed in the SUT" in d["result_invalid_reason"]
+    assert "Result is : INVALID" in (tmp_path / "mlperf_log_summary.txt").read_text()

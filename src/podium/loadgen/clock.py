@@ -107,9 +107,6 @@ class SimClock:
         """Run ``fn`` when virtual time reaches ``t_ns`` (at once on the next sleep/wait if already due)."""
         heapq.heappush(self._events, (max(t_ns, self._now), next(self._counter), fn))
 
-    def call_later(self, delay_ns: int, fn: Callable[[], None]) -> None:
-        self.call_at(self._now + delay_ns, fn)
-
     def _run_next(self) -> None:
         t, _, fn = heapq.heappop(self._events)
         self._now = max(self._now, t)
@@ -128,7 +125,3 @@ class SimClock:
                 return event.is_set()
             self._run_next()
         return True
-
-    @property
-    def pending(self) -> int:
-        return len(self._events)

@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from podium.errors import ConfigError
+from podium.loadgen.rules import DEFAULT_ROUND
 from podium.loadgen.settings import Scenario, TestMode, TestSettings
 
 __all__ = [
@@ -75,8 +76,9 @@ __all__ = [
 ]
 
 #: The round of the mlperf.conf shipped inside podium (verbatim copy of the official file at tag v2.1).
-BUILTIN_MLPERF_CONF_ROUND = "v2.1"
-_BUILTIN_CONF_RESOURCE = "mlperf_v2_1.conf"
+# The round's rules name the shipped file; one source for both the file and its round.
+BUILTIN_MLPERF_CONF_ROUND = DEFAULT_ROUND.name
+_BUILTIN_CONF_RESOURCE = DEFAULT_ROUND.mlperf_conf
 
 #: Benchmark names (as used in submissions and on podium's command line) -> the model name used in the keys
 #: of mlperf.conf.  The official reference applications pass the base name ("bert" for bert-99 and

@@ -47,6 +47,10 @@ class IssueOutcome:
     stop_reason: str | None = None  # error message when issuing stopped early
     aborted: bool = False
     issue_return_ns: int = 0  # Offline: when the single issue call returned
+    #: latest completion of the series (the end of its power window); set when the series has ended
+    max_completion_ns: int = 0
+    #: samples the SUT reported as failed (answered empty) during the series
+    sut_failed_samples: int = 0
 
     @property
     def issued_ns(self) -> np.ndarray:

@@ -125,6 +125,16 @@ class DetailLog:
             self._out.flush()
 
 
+#: ``effective_*`` detail keys after scenario and mode, in the official order (EffectiveSettings attributes).
+_EFFECTIVE_FIELDS = (
+    "samples_per_query", "target_qps", "target_latency_ns", "target_latency_percentile", "max_async_queries",
+    "target_duration_ms", "min_duration_ms", "max_duration_ms", "min_query_count", "max_query_count",
+    "min_sample_count", "qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed", "accuracy_log_rng_seed",
+    "accuracy_log_probability", "accuracy_log_sampling_target", "print_timestamps", "performance_issue_unique",
+    "performance_issue_same", "performance_issue_same_index", "performance_sample_count",
+)
+
+
 def log_effective_settings(detail: DetailLog, s: EffectiveSettings, mode_name: str) -> None:
     """``requested_*`` then ``effective_*`` keys, in the official order."""
     r = s.requested
@@ -132,10 +142,10 @@ def log_effective_settings(detail: DetailLog, s: EffectiveSettings, mode_name: s
     L("requested_scenario", s.scenario.value)
     L("requested_test_mode", r.mode.value if hasattr(r.mode, "value") else str(r.mode))
     if s.scenario is Scenario.SingleStream:
-        L("requested_single_stream_expected_latency_ns", _num(r.single_stream_expected_latency_ns))
+        L("requested_single_stream_expected_latency_ns", float(r.single_stream_expected_latency_ns))
         L("requested_single_stream_target_latency_percentile", float(r.single_stream_target_latency_percentile))
     elif s.scenario is Scenario.MultiStream:
-        L("requested_multi_stream_expected_latency_ns", _num(r.multi_stream_expected_latency_ns))
+        L("requested_multi_stream_expected_latency_ns", float(r.multi_stream_expected_latency_ns))
         L("requested_multi_stream_target_latency_percentile", float(r.multi_stream_target_latency_percentile))
         L("requested_multi_stream_samples_per_query", int(r.multi_stream_samples_per_query))
     elif s.scenario is Scenario.Server:
@@ -168,32 +178,8 @@ def log_effective_settings(detail: DetailLog, s: EffectiveSettings, mode_name: s
         detail.log("error_invalid_test_settings", message, error=True)
     L("effective_scenario", s.scenario.value)
     L("effective_test_mode", mode_name)
-    L("effective_samples_per_query", s.samples_per_query)
-    L("effective_target_qps", float(s.target_qps))
-    L("effective_target_latency_ns", s.target_latency_ns)
-    L("effective_target_latency_percentile", float(s.target_latency_percentile))
-    L("effective_max_async_queries", s.max_async_queries)
-    L("effective_target_duration_ms", s.target_duration_ms)
-    L("effective_min_duration_ms", s.min_duration_ms)
-    L("effective_max_duration_ms", s.max_duration_ms)
-    L("effective_min_query_count", s.min_query_count)
-    L("effective_max_query_count", s.max_query_count)
-    L("effective_min_sample_count", s.min_sample_count)
-    L("effective_qsl_rng_seed", s.qsl_rng_seed)
-    L("effective_sample_index_rng_seed", s.sample_index_rng_seed)
-    L("effective_schedule_rng_seed", s.schedule_rng_seed)
-    L("effective_accuracy_log_rng_seed", s.accuracy_log_rng_seed)
-    L("effective_accuracy_log_probability", float(s.accuracy_log_probability))
-    L("effective_accuracy_log_sampling_target", s.accuracy_log_sampling_target)
-    L("effective_print_timestamps", s.print_timestamps)
-    L("effective_performance_issue_unique", s.performance_issue_unique)
-    L("effective_performance_issue_same", s.performance_issue_same)
-    L("effective_performance_issue_same_index", s.performance_issue_same_index)
-    L("effective_performance_sample_count", s.performance_sample_count)
-
-
-def _num(x: float) -> float | int:
-    return float(x)
+    for name in _EFFECTIVE_FIELDS:  # EffectiveSettings already holds each with the official type
+        L("effective_" + name, getattr(s, name))
 
 
 def power_time_string(wall_ns: int) -> str:
@@ -238,9 +224,7 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
             add(f"Completed samples per second    : {double_to_string(result.completed_samples_per_second)}")
     else:
         add(f"Samples per second: {fmt_ostream(float(result.samples_per_second))}")
-    official_valid = (result.min_duration_met and result.min_queries_met and result.perf_constraints_met
-                      and result.early_stopping_met)
-    valid = official_valid and not result.timed_out
+    valid = result.valid
     add(f"Result is : {'VALID' if valid else 'INVALID'}")
     if s.scenario is Scenario.Server:
         add(f"  Performance constraints satisfied : {'Yes' if result.perf_constraints_met else 'NO'}")
@@ -258,6 +242,9 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
                 "   See the detailed log for why this may have occurred.")
         if result.timed_out:
             add(f" * {result.incomplete_samples} samples never completed before the completion timeout "
+                "(podium).\n   See the detailed log.")
+        if result.sut_failed_samples:
+            add(f" * {result.sut_failed_samples} samples failed in the SUT and were answered empty "
                 "(podium).\n   See the detailed log.")
     if s.scenario is not Scenario.Offline:
         add("Early Stopping Result:")

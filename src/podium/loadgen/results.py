@@ -60,6 +60,8 @@ class PerformanceResult:
     lateness: dict[str, Any] = field(default_factory=dict)
     incomplete_samples: int = 0
     timed_out: bool = False
+    #: samples the SUT answered empty because they failed there (harness error, network request failure)
+    sut_failed_samples: int = 0
     power_begin_wall_ns: int = 0
     power_end_wall_ns: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -71,7 +73,7 @@ class PerformanceResult:
     @property
     def valid(self) -> bool:
         return (self.min_duration_met and self.min_queries_met and self.perf_constraints_met
-                and self.early_stopping_met and not self.timed_out)
+                and self.early_stopping_met and not self.timed_out and not self.sut_failed_samples)
 
     @property
     def duration_s(self) -> float:
@@ -90,6 +92,8 @@ class PerformanceResult:
             reasons.append("Early stopping criteria not met.")
         if self.timed_out:
             reasons.append(f"{self.incomplete_samples} samples never completed (completion timeout).")
+        if self.sut_failed_samples:
+            reasons.append(f"{self.sut_failed_samples} samples failed in the SUT (answered empty).")
         return reasons
 
     # ---- scenario metric --------------------------------------------------------------------------------
@@ -145,6 +149,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
                           sample_count=int(len(lat)), query_count=out.queries_issued)
     r.incomplete_samples = incomplete
     r.timed_out = timed_out or incomplete > 0
+    r.sut_failed_samples = out.sut_failed_samples
 
     if len(lat):
         r.sample_latency_mean = int(lat.sum()) // len(lat)  # integer division, as the official
@@ -155,10 +160,8 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
         r.target_sample_latency = stats.percentile(lat_sorted, settings.target_latency_percentile)
         r.sample_percentiles = {p: stats.percentile(lat_sorted, p) for p in PERCENTILES}
         r.max_latency_s = r.sample_latency_max / 1e9
-        max_completion = int(done.max())
     else:
         lat_sorted = lat
-        max_completion = out.start_ns
 
     nq = out.queries_issued
     if nq:
@@ -236,7 +239,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
         r.lateness = _dist("issue_call", np.array([max(out.issue_return_ns - out.issued(0), 0)]))
 
     r.power_begin_wall_ns = out.start_wall_ns
-    r.power_end_wall_ns = out.start_wall_ns + (max_completion - out.start_ns)
+    r.power_end_wall_ns = out.start_wall_ns + (out.max_completion_ns - out.start_ns)
     r.metrics = detail_metrics(r)
     return r
 
@@ -267,8 +270,10 @@ def detail_metrics(r: PerformanceResult) -> dict[str, Any]:
         if not r.min_queries_met:
             rec += "The test exited early, before enough queries were issued."
         if r.timed_out:
-            rec += f"{r.incomplete_samples} samples never completed (completion timeout)."
-        m["result_invalid_reason"] = rec
+            rec += f"{r.incomplete_samples} samples never completed (completion timeout). "
+        if r.sut_failed_samples:
+            rec += f"{r.sut_failed_samples} samples failed in the SUT (answered empty)."
+        m["result_invalid_reason"] = rec.rstrip()
     m["early_stopping_result"] = (r.early_stopping.text if r.early_stopping else "").replace("\n", " ")
     m["result_query_count"] = r.query_count
     if r.scenario is Scenario.Server:

@@ -147,6 +147,15 @@ def abort_test() -> None:
             s.aborted = True
 
 
+def _sut_failed_samples(sut: Any) -> int:
+    """The SUT's own count of samples it could not answer (completed empty), when it keeps one.
+
+    A harness or network SUT completes a failed sample with empty data so the test never hangs; the engine
+    reads this counter around each series so such a run is INVALID in every log, like a timed-out one.
+    """
+    return int(getattr(sut, "failed_samples", 0) or 0)
+
+
 def _sut_name(sut: Any) -> str:
     name = getattr(sut, "name", None)
     if callable(name):
@@ -271,6 +280,7 @@ def start_test(
             session.expected_s = (s_eff.min_duration_ms / 1000 if series_mode is TestMode.PerformanceOnly
                                   else None)
             session.series_started_ns = clock.now()
+            failed_before = _sut_failed_samples(sut)
             issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout, session)
             out = issuer.run(schedule, rec)
             if out.ran_out:
@@ -293,17 +303,20 @@ def start_test(
             elif out.aborted:
                 session._error("error_runtime", "Test aborted (AbortTest): issuing stopped early.")
             rec.close()
+            out.sut_failed_samples = _sut_failed_samples(sut) - failed_before
+            if out.sut_failed_samples:
+                session._error("error_runtime", f"{out.sut_failed_samples} samples failed in the SUT and were "
+                               "answered empty (podium).")
+            out.max_completion_ns = (max(int(rec.done_np[:out.samples_issued].max()), out.start_ns)
+                                     if out.samples_issued else out.start_ns)
             if trace is not None:
-                spq_t = schedule.samples_per_query
                 per_query = s_eff.scenario is not Scenario.Offline
-                trace.complete_event(f"IssueQueries ({series_mode.value})", out.start_ns,
-                                     int(rec.done_np[:out.samples_issued].max()) if out.samples_issued else out.start_ns)
-                trace.samples(first, spq_t, schedule.samples, out.scheduled_abs_ns, out.issued_ns,
-                              rec.done_np[:out.samples_issued], per_query)
+                trace.complete_event(f"IssueQueries ({series_mode.value})", out.start_ns, out.max_completion_ns)
+                trace.samples(first, schedule.samples_per_query, schedule.samples, out.scheduled_abs_ns,
+                              out.issued_ns, rec.done_np[:out.samples_issued], per_query)
             logs.log_contention_counters(detail)
-            max_done = int(rec.done_np[:out.samples_issued].max()) if out.samples_issued else out.start_ns
             detail.log("power_begin", logs.power_time_string(out.start_wall_ns))
-            detail.log("power_end", logs.power_time_string(out.start_wall_ns + max(max_done - out.start_ns, 0)))
+            detail.log("power_end", logs.power_time_string(out.start_wall_ns + out.max_completion_ns - out.start_ns))
             acc_entries.extend(rec.logged)
             series.append(SeriesRecord(series_mode.value, loaded.distribution_end, schedule.query_count,
                                        out.queries_issued, out.samples_issued, rec.completed))

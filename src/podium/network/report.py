@@ -1,7 +1,8 @@
 """Recording what the network did into a test's result files (called by the runner after each test).
 
-A test in which any request failed is INVALID: with ``abort_on_failure`` (the default) the engine has already
-ended it so; otherwise this marks ``podium_result.json`` and the summary log INVALID and says why.
+A test in which any request failed is INVALID: the engine reads the client SUT's ``failed_samples`` and marks
+every log so (and with ``abort_on_failure``, the default, it also stops issuing). This adds what the network
+did: the ``network`` section of ``podium_result.json`` and the failure count in the summary.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def failure_line(report: dict[str, Any]) -> str:
 def record_network_outcome(result: TestResult, sut: Any) -> list[str]:
     """Add ``sut.report()`` to the test's ``podium_result.json`` as ``network``; return notes for the summary.
 
-    If requests failed, the result JSON gets ``valid: false`` and an invalid reason with the count; the summary
-    log gets the count appended, and its result line is turned to INVALID if it still said VALID.
+    If requests failed, the result JSON's invalid reasons and the summary log get the count and the first error
+    (naming the endpoint); the engine has already made the run INVALID.
     """
     report = sut.report()
     notes = [f"network: {report['requests']} requests to {', '.join(report.get('endpoints', []))} "
@@ -37,16 +38,12 @@ def record_network_outcome(result: TestResult, sut: Any) -> list[str]:
     if path is not None and Path(path).is_file():
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         data["network"] = report
-        if failed:
-            data["valid"] = False
-            perf = data.get("performance")
-            if isinstance(perf, dict):
-                perf["valid"] = False
-                perf.setdefault("invalid_reasons", []).append(failure_line(report))
+        perf = data.get("performance")
+        if failed and isinstance(perf, dict):
+            perf.setdefault("invalid_reasons", []).append(failure_line(report))
         Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     summary = result.log_paths.get("summary")
     if failed and summary is not None and Path(summary).is_file():
-        text = Path(summary).read_text(encoding="utf-8")
-        text = text.replace("Result is : VALID", "Result is : INVALID", 1)
-        Path(summary).write_text(text + f"podium: {failure_line(report)}\n", encoding="utf-8")
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(f"podium: {failure_line(report)}\n")
     return notes
