@@ -19,3 +19,16 @@ class CompletionTimeoutError(PodiumError):
 
 class SettingError(PodiumError, ValueError):
     """A setting value that is not one of the allowed ones (a scenario name, a mode code)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) during a run, raised after the logs of what was measured were written, marked INVALID.
+
+    ``result`` is the interrupted test's ``TestResult`` (None when no test had started); the suite runner sets
+    ``outcome`` to the run's outcome so far before re-raising, so the CLI can show and record it.
+    """
+
+    def __init__(self, message: str = "interrupted", result: object | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.outcome: object | None = None
