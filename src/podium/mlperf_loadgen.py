@@ -636,6 +636,8 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
                                            clock=clock)
         except PodiumError as exc:
             print(f"podium.mlperf_loadgen.StartTest: {exc}", file=sys.stderr)
+        if _last_result is not None and _last_result.failure_exc is not None:
+            raise _last_result.failure_exc  # a harness callback's exception reaches the caller, logs written
     finally:
         _sink = None
         _test_lock.release()

@@ -78,11 +78,11 @@ def test_deterministic_sut_passes_all_three(world, scenario):
     assert (r1.test_dir / "verify_accuracy.txt").read_text().endswith("TEST PASS\n\n")
     assert files_under(out) == [
         ".runs/TEST01/mlperf_log_accuracy.json", ".runs/TEST01/mlperf_log_detail.txt",
-        ".runs/TEST01/mlperf_log_summary.txt", ".runs/TEST01/podium_result.json", ".runs/TEST01/podium_samples.npz",
+        ".runs/TEST01/mlperf_log_summary.txt", ".runs/TEST01/podium/podium_result.json", ".runs/TEST01/podium/podium_samples.npz",
         ".runs/TEST04/mlperf_log_accuracy.json", ".runs/TEST04/mlperf_log_detail.txt",
-        ".runs/TEST04/mlperf_log_summary.txt", ".runs/TEST04/podium_result.json", ".runs/TEST04/podium_samples.npz",
+        ".runs/TEST04/mlperf_log_summary.txt", ".runs/TEST04/podium/podium_result.json", ".runs/TEST04/podium/podium_samples.npz",
         ".runs/TEST05/mlperf_log_accuracy.json", ".runs/TEST05/mlperf_log_detail.txt",
-        ".runs/TEST05/mlperf_log_summary.txt", ".runs/TEST05/podium_result.json", ".runs/TEST05/podium_samples.npz",
+        ".runs/TEST05/mlperf_log_summary.txt", ".runs/TEST05/podium/podium_result.json", ".runs/TEST05/podium/podium_samples.npz",
         "TEST01/accuracy/accuracy.txt", "TEST01/accuracy/mlperf_log_accuracy.json",
         "TEST01/performance/run_1/mlperf_log_detail.txt", "TEST01/performance/run_1/mlperf_log_summary.txt",
         "TEST01/verify_accuracy.txt", "TEST01/verify_performance.txt",

@@ -146,7 +146,7 @@ def test_completion_timeout_ends_run_invalid_with_logs(tmp_path):
     assert any("Completion timeout" in r["value"] for r in errs)
     assert {r["key"]: r["value"] for r in d}["result_validity"] == "INVALID"
     assert "Result is : INVALID" in (tmp_path / "mlperf_log_summary.txt").read_text()
-    assert json.loads((tmp_path / "podium_result.json").read_text())["timed_out"] is True
+    assert json.loads((tmp_path / "podium" / "podium_result.json").read_text())["timed_out"] is True
 
 
 def test_single_stream_timeout_does_not_hang(tmp_path):

@@ -44,16 +44,16 @@ def test_binding_harness_writes_what_the_native_api_writes(name, sim, tmp_path):
     files = sorted(p.name for p in a.iterdir())
     assert files == sorted(p.name for p in b.iterdir())
     assert files == ["mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt",
-                     "mlperf_log_trace.json", "podium_result.json", "podium_samples.npz"]
+                     "mlperf_log_trace.json", "podium"]
     da, db = _detail(a / "mlperf_log_detail.txt"), _detail(b / "mlperf_log_detail.txt")
     assert [r["key"] for r in da] == [r["key"] for r in db]
     assert da == db
     assert (a / "mlperf_log_summary.txt").read_text() == (b / "mlperf_log_summary.txt").read_text()
     assert (a / "mlperf_log_accuracy.json").read_bytes() == (b / "mlperf_log_accuracy.json").read_bytes()
     assert (a / "mlperf_log_trace.json").read_bytes() == (b / "mlperf_log_trace.json").read_bytes()
-    assert _result_json(a / "podium_result.json") == _result_json(b / "podium_result.json")
+    assert _result_json(a / "podium" / "podium_result.json") == _result_json(b / "podium" / "podium_result.json")
     # the comparison is not vacuous: the run did something, and logged response bytes
-    result = json.loads((a / "podium_result.json").read_text())
+    result = json.loads((a / "podium" / "podium_result.json").read_text())
     assert result["performance"]["sample_count"] > 0
     assert result["accuracy_log_entries"] > 0
     assert not result["errors"]

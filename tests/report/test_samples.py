@@ -14,7 +14,7 @@ from podium.report.samples import SampleDataError, load_samples, percentile_poin
 def _without_npz(folder, tmp_path):
     copy = tmp_path / "perf"
     shutil.copytree(folder, copy)
-    (copy / "podium_samples.npz").unlink()
+    (copy / "podium" / "podium_samples.npz").unlink()
     return copy
 
 

@@ -83,6 +83,7 @@ def make_run(out: Path, *, benchmark: str = "resnet", conf_model: str = "resnet5
     if overrides:
         settings = settings.copy(**overrides)
     extra = {
+        "run_id": f"sim-{out.name}-{benchmark}-{scenario}",  # as podium run writes: one id for every test
         "benchmark": {"name": benchmark, "conf_model": conf_model, "scenarios": [scenario],
                       "random_weights": random_weights, "accuracy_metric": "accuracy"},
         "backend": {"name": "onnxruntime", "options": {}, "version": "1.17.0"},
@@ -119,7 +120,7 @@ def make_run(out: Path, *, benchmark: str = "resnet", conf_model: str = "resnet5
     line = score(acc_dir)
     (acc_dir / "accuracy.txt").write_text(line + "\n", encoding="utf-8")
     value = float(line.split("=")[1].split("%")[0])
-    _merge(acc_dir / "podium_result.json", {"accuracy": {"metric": "accuracy", "value": value, "target": 75.6954,
+    _merge(acc_dir / "podium" / "podium_result.json", {"accuracy": {"metric": "accuracy", "value": value, "target": 75.6954,
                                                          "passed": value >= 75.6954, "line": line}})
     if compliance:
         clock = SimClock()

@@ -13,6 +13,7 @@ from podium.errors import PodiumError
 from podium.loadgen import config as lgconfig
 from podium.loadgen.config import settings_to_dict
 from podium.report.runs import read_run
+from podium.submission.package import marker_path
 from podium.submission import RunInput, SubmissionRefused, check_submission, package_submission, rules
 from podium.submission.measurements import user_conf_text
 from tests.submission.fake_runs import make_run
@@ -94,6 +95,7 @@ def test_existing_tree_needs_force_and_only_podium_trees_are_replaced(packaged, 
                                                                       system_json):
     out = tmp_path / "tree"
     shutil.copytree(packaged, out)
+    shutil.copy(marker_path(packaged), marker_path(out))  # podium's record lives beside the tree
     kw = dict(division="closed", submitter="SimOrg", system="simsys", out=out, status="available",
               system_type="datacenter", system_json=system_json, machine=fake_machine)
     inputs = [RunInput(runs["Offline"]), RunInput(runs["Server"])]
@@ -162,7 +164,7 @@ def test_draft_writes_and_labels_the_tree(tmp_path, fake_machine, system_json):
                              system_json=system_json, machine=fake_machine, draft=True)
     assert res.draft_reasons
     assert "DRAFT" in (tmp_path / "draft" / "README.md").read_text()
-    assert json.loads((tmp_path / "draft" / "podium_package.json").read_text())["draft"] is True
+    assert json.loads((tmp_path / "draft.podium_package.json").read_text())["draft"] is True
     rules_hit = {p.rule for p in res.check.errors}
     assert {"duration", "compliance", "scenarios"} <= rules_hit
 
@@ -248,3 +250,24 @@ def test_power_session_is_packaged_and_checked(tmp_path, runs, fake_machine, sys
     assert res.check.errors == [], [p.line() for p in res.check.errors]
     off = next(r for r in res.check.rows if r.scenario == "Offline")
     assert off.power == pytest.approx(300.0)
+
+
+def test_tree_root_holds_no_podium_file_and_the_record_sits_beside_it(packaged):
+    # the official checkers reject extra files in the tree's root: podium's record is a sibling file
+    assert sorted(p.name for p in packaged.iterdir() if p.is_file()) == ["README.md"]
+    record = json.loads(marker_path(packaged).read_text())
+    assert record["division"] == "closed" and len(record["run_ids"]) == 2
+
+
+def test_a_log_folder_left_by_another_run_is_refused(runs, tmp_path, fake_machine, system_json):
+    # the Server run folder gets the accuracy/ folder of the Offline run (a stale folder left in place)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(runs["Server"], mixed)
+    shutil.rmtree(mixed / "accuracy")
+    shutil.copytree(runs["Offline"] / "accuracy", mixed / "accuracy")
+    with pytest.raises(SubmissionRefused) as info:
+        package_submission([RunInput(runs["Offline"]), RunInput(mixed)], division="closed", submitter="SimOrg",
+                           system="simsys", out=tmp_path / "tree", status="available", system_type="datacenter",
+                           system_json=system_json, machine=fake_machine)
+    text = "\n".join(info.value.reasons)
+    assert "left by another run" in text and "accuracy" in text

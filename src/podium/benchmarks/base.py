@@ -41,6 +41,8 @@ class Benchmark(abc.ABC):
     random_weights: bool = False
     needs_model_path: bool = False
     needs_data_dir: bool = False
+    #: False for benchmarks whose data ships with them: a ``--data-dir`` given to one is refused, not ignored
+    takes_data_dir: bool = True
     #: Element type of a response, for the compliance TEST01 first-element comparison (official --dtype).
     response_dtype: str = "byte"
     #: TEST01 accuracy_log_sampling_target for benchmarks that have no official audit.config (None: official)

@@ -6,6 +6,7 @@ not import scikit-learn or load any data.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 from podium.benchmarks.base import Benchmark
@@ -24,6 +25,10 @@ _BUILTIN: dict[str, str] = {
     "3d-unet-99.9": "podium.benchmarks.unet3d:UNet3D999Benchmark",
 }
 _REGISTRY: dict[str, Benchmark] = {}
+#: names users bring from mlperf.conf, the submission tree and other tools, and the benchmark each means
+_OTHER_NAMES = {"resnet50": "resnet", "resnet-50": "resnet", "ssd-resnet34": "retinanet", "bert": "bert-99",
+                "dlrm": "dlrm-99", "dlrm-v2": "dlrm-99", "3d-unet": "3d-unet-99", "unet3d": "3d-unet-99",
+                "rnn-t": "rnnt"}
 
 
 def register(benchmark: Benchmark) -> Benchmark:
@@ -46,8 +51,11 @@ def get_benchmark(name: str) -> Benchmark:
     try:
         return _REGISTRY[name]
     except KeyError:
-        known = ", ".join(sorted(set(_REGISTRY) | set(_BUILTIN)))
-        raise PodiumError(f"benchmark {name!r}: unknown; expected one of {known}") from None
+        names = sorted(set(_REGISTRY) | set(_BUILTIN))
+        guess = _OTHER_NAMES.get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), names, 1, 0.6)),
+                                                      None)
+        hint = f"did you mean {guess!r}? " if guess else ""
+        raise PodiumError(f"benchmark {name!r}: unknown; {hint}expected one of {', '.join(names)}") from None
 
 
 def list_benchmarks() -> list[Benchmark]:

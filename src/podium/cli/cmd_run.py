@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from podium.cli.options import backend_options
-from podium.errors import PodiumError
+from podium.errors import PodiumError, RunInterrupted
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--conf", dest="mlperf_conf", help="mlperf.conf (default: the built-in v2.1 file)")
     p.add_argument("--user-conf", help="user.conf with your settings")
     p.add_argument("--audit-config", help="audit.config for a compliance test")
-    p.add_argument("--output", default="podium-results", help="output folder (default: podium-results)")
+    p.add_argument("--output", default="podium-results",
+                   help="results folder: each run gets its own folder in it, ROOT/latest points at the newest "
+                   "(default: podium-results)")
+    p.add_argument("--run-name", help="the run folder's name under --output (default: <date>-<time>-<benchmark>-"
+                   "<scenario>); an existing one is refused unless --force")
+    p.add_argument("--force", action="store_true", help="replace the run folder --run-name if it holds a run")
     p.add_argument("--duration", type=float, default=None,
                    help="short run: min duration in seconds (default 5; a valid MLPerf run needs 600)")
     p.add_argument("--full", action="store_true",
@@ -84,6 +90,8 @@ def request_from_args(args: argparse.Namespace) -> Any:
     if args.full and args.duration is not None:
         raise PodiumError("--full and --duration: choose one (--full uses the settings files' durations)")
     duration = None if args.full else (args.duration if args.duration is not None else 5.0)
+    if duration is not None and not duration > 0:
+        raise PodiumError(f"--duration: expected a positive number of seconds, got {duration:g}")
     for name in ("target_qps", "expected_qps", "expected_latency_ms", "latency_bound_ms"):
         v = getattr(args, name)
         if v is not None and v <= 0:
@@ -96,7 +104,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
         benchmark=args.benchmark, scenario=args.scenario, modes=modes, backend=args.backend,
         backend_options=backend_options(args.backend_option), model_path=args.model_path, data_dir=args.data_dir,
         mlperf_conf=args.mlperf_conf, user_conf=args.user_conf, audit_config=args.audit_config,
-        output=args.output, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,
+        output=args.output, run_name=args.run_name, force=args.force, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,
         expected_qps=args.expected_qps, expected_latency_ms=args.expected_latency_ms,
         latency_bound_ms=args.latency_bound_ms, batch_size=args.batch_size, max_wait_us=args.max_wait_us,
         workers=args.workers, completion_timeout_s=args.completion_timeout, find_peak=args.find_peak,
@@ -128,6 +136,12 @@ def _compliance_tests(text: str | None) -> tuple[str, ...]:
     return items
 
 
+#: seconds between plain progress lines when the output is not a terminal
+PLAIN_PROGRESS_EVERY_S = 5.0
+#: nothing is printed during the first seconds of a piped run
+QUIET_START_S = 1.0
+
+
 class _Progress:
     """A live line: stage, elapsed, samples completed / generated, current rate."""
 
@@ -141,11 +155,12 @@ class _Progress:
         self.stage = stage
         self._last = None
 
-    def render(self) -> Text:
+    def line(self) -> str:
+        """The progress line as plain text."""
         from podium.loadgen.run import progress
 
         p = progress()
-        text = Text(f"{self.stage:<16}", style="bold cyan")
+        text = f"{self.stage:<16}"
         if p and "completed" in p:
             now = time.perf_counter()
             rate = ""
@@ -154,13 +169,31 @@ class _Progress:
                 rate = f"  {r:,.0f} samples/s"
             self._last = (now, p["completed"])
             expected = f" / {p['expected_s']:.0f} s" if p.get("expected_s") else ""
-            text.append(f"  {p['series']:<16} {p['series_elapsed_s']:6.1f} s{expected}  issued {p['issued']:,}  "
-                        f"completed {p['completed']:,} of {p['generated']:,}{rate}")
+            text += (f"  {p['series']:<16} {p['series_elapsed_s']:6.1f} s{expected}  issued {p['issued']:,}  "
+                     f"completed {p['completed']:,} of {p['generated']:,}{rate}")
+        return text
+
+    def render(self) -> Text:
+        line = self.line()
+        text = Text(line[:16], style="bold cyan")
+        text.append(line[16:])
         return text
 
     def loop(self, live: Live) -> None:
         while not self._stop.wait(0.25):
             live.update(self.render())
+
+    def plain_loop(self, every_s: float = PLAIN_PROGRESS_EVERY_S) -> None:
+        """Output piped or redirected: a plain line on stderr every few seconds (and at each stage change)."""
+        shown = ""
+        start = last = time.monotonic()
+        while not self._stop.wait(0.25):
+            now = time.monotonic()
+            if now - start < QUIET_START_S:
+                continue  # a command that fails at once prints its one error line only
+            if self.stage != shown or now - last >= every_s:
+                shown, last = self.stage, now
+                print(f"podium: {self.line().rstrip()}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         self._stop.set()
@@ -172,18 +205,41 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     req = request_from_args(args)
     prog = _Progress(console)
-    with Live(prog.render(), console=console, refresh_per_second=4, transient=True) as live:
-        t = threading.Thread(target=prog.loop, args=(live,), daemon=True)
-        t.start()
-        try:
-            outcome = run_benchmark(req, on_stage=prog.set_stage)
-        finally:
-            prog.stop()
+    try:
+        if console.is_terminal:
+            with Live(prog.render(), console=console, refresh_per_second=4, transient=True) as live:
+                threading.Thread(target=prog.loop, args=(live,), daemon=True).start()
+                try:
+                    outcome = run_benchmark(req, on_stage=prog.set_stage)
+                finally:
+                    prog.stop()
+        else:
+            threading.Thread(target=prog.plain_loop, daemon=True).start()
+            try:
+                outcome = run_benchmark(req, on_stage=prog.set_stage)
+            finally:
+                prog.stop()
+    except RunInterrupted as exc:
+        if exc.outcome is not None:
+            show_outcome(console, exc.outcome)
+            console.print(f"[red]interrupted[/]: run folder {exc.outcome.output} (logs marked INVALID)")
+        else:
+            console.print("[red]interrupted[/]")
+        return 130
     show_outcome(console, outcome)
     perf_ok = outcome.performance is None or outcome.performance.valid
     acc_ok = outcome.accuracy_result is None or outcome.accuracy_result.passed
     comp_ok = all(outcome.compliance.values())
-    return 0 if perf_ok and acc_ok and comp_ok else 1
+    failed = outcome.failure is not None or (outcome.accuracy is not None and outcome.accuracy_result is None
+                                             and "accuracy" in outcome.request.modes)
+    return 0 if perf_ok and acc_ok and comp_ok and not failed else 1
+
+
+def verdict_markup(valid: bool, short_run: bool) -> str:
+    """VALID / INVALID as shown to people; a short run's VALID says it is one (not a valid MLPerf duration)."""
+    if not valid:
+        return "[red]INVALID[/]"
+    return "[green]VALID[/] [yellow](short run)[/]" if short_run else "[green]VALID[/]"
 
 
 def show_outcome(console: Console, outcome: Any) -> None:
@@ -225,8 +281,7 @@ def show_outcome(console: Console, outcome: Any) -> None:
             from podium.power import power_summary_line
 
             t.add_row("power", power_summary_line(outcome.power)[len("power: "):])
-        verdict = "[green]VALID[/]" if perf.valid else "[red]INVALID[/]"
-        t.add_row("result", verdict)
+        t.add_row("result", verdict_markup(perf.valid, outcome.request.duration_s is not None))
         for r in perf.invalid_reasons:
             t.add_row("", f"[red]{r}[/]")
         console.print(t)
@@ -237,6 +292,9 @@ def show_outcome(console: Console, outcome: Any) -> None:
         console.print(f"compliance {test}: " + ("[green]TEST PASS[/]" if passed else "[red]TEST FAIL[/]"))
     if outcome.compliance:
         console.print(f"compliance folders: {outcome.output / 'compliance'}")
+    if outcome.failure:
+        console.print(f"[red]failed:[/] {outcome.failure}")
+    console.print(f"run folder: {outcome.output}")
     acc = outcome.accuracy_result
     if acc is not None:
         style = "green" if acc.passed else "red"

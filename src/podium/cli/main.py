@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from podium.errors import PodiumError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the bad option and what was expected, then where to find the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from podium import __version__
     from podium.cli import cmd_list, cmd_power, cmd_report, cmd_results, cmd_run, cmd_serve, cmd_submission, cmd_sysinfo
 
-    ap = argparse.ArgumentParser(prog="podium", description="MLPerf-Inference-compatible benchmarking: "
+    ap = _Parser(prog="podium", description="MLPerf-Inference-compatible benchmarking: "
                                  "LoadGen, benchmarks, harness, submission tools.")
     ap.add_argument("--version", action="version", version=f"podium {__version__}")
     ap.add_argument("--debug", action="store_true", help="show tracebacks for errors")

@@ -266,6 +266,23 @@ class BackendSUT(BaseSUT):
                       self.last_error, count)
 
     # -- control -----------------------------------------------------------------------------------
+    def cancel_pending(self) -> int:
+        """Drop every queued sample no worker has taken yet; returns how many were dropped.
+
+        Called by the engine after Ctrl-C (from the main thread, never from a signal handler), so ``close()``
+        then only waits for the batches already running. Dropped samples are never completed: the engine has
+        stopped waiting for them.
+        """
+        with self._lock:
+            dropped = sum(len(span[0]) - span[2] for span in self._spans)
+            self._spans.clear()
+            self._pending = 0
+            self._flush = False
+            self._space_cv.notify_all()
+            if not self._inflight:
+                self._idle_cv.notify_all()
+        return dropped
+
     def drain(self, timeout: float | None = None) -> bool:
         """Flush and wait until every queued sample is completed; False if ``timeout`` (s) ran out."""
         self.flush_queries()

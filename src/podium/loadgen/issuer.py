@@ -343,7 +343,7 @@ class Issuer:
             return True
         try:
             while True:
-                if self.clock.wait(rec.event, min(self.completion_timeout_ns, 1_000_000_000)):
+                if self.clock.wait(rec.event, min(self.completion_timeout_ns, 250_000_000)):
                     return True
                 if rec.completed >= target:
                     return True

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable
 
 from podium.loadgen.internal import EffectiveSettings
-from podium.loadgen.results import PERCENTILES, PerformanceResult, pct_label
+from podium.loadgen.results import INTERRUPTED_REASON, PERCENTILES, PerformanceResult, pct_label
 from podium.loadgen.settings import LogSettings, Scenario
 
 _SEPARATOR = "================================================"
@@ -87,6 +87,18 @@ class DetailLog:
         self.error_count = 0
         self.warning_count = 0
         self.errors: list[tuple[str, str]] = []
+        #: the first failed write (disk full, ...): later lines are dropped; the engine reports it in one line
+        self.write_error: OSError | None = None
+
+    def _write(self, line: str, flush: bool) -> None:
+        if self.write_error is not None:
+            return
+        try:
+            self._out.write(line)
+            if flush:
+                self._out.flush()
+        except OSError as exc:
+            self.write_error = exc
 
     def log(self, key: str, value: Any, *, error: bool = False, warning: bool = False,
             t_ns: int | None = None, depth: int = 1) -> None:
@@ -108,11 +120,9 @@ class DetailLog:
                 self.errors.append((key, str(value)))
             if warning:
                 self.warning_count += 1
-            self._out.write(line)
+            self._write(line, error)
             if self._copy:
                 sys.stdout.write(line)
-            if error:
-                self._out.flush()
 
     def error(self, key: str, message: str) -> None:
         self.log(key, message, error=True, depth=2)
@@ -122,7 +132,16 @@ class DetailLog:
 
     def flush(self) -> None:
         with self._lock:
-            self._out.flush()
+            self._write("", True)
+
+    def close(self) -> None:
+        """Flush and close the stream; a failed write or close is kept in ``write_error``, never raised."""
+        with self._lock:
+            self._write("", True)
+            try:
+                self._out.close()
+            except OSError as exc:
+                self.write_error = self.write_error or exc
 
 
 #: ``effective_*`` detail keys after scenario and mode, in the official order (EffectiveSettings attributes).
@@ -246,6 +265,10 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
         if result.sut_failed_samples:
             add(f" * {result.sut_failed_samples} samples failed in the SUT and were answered empty "
                 "(podium).\n   See the detailed log.")
+        if result.interrupted:
+            add(f" * {INTERRUPTED_REASON} (podium)")
+        if result.failure:
+            add(f" * The run failed: {result.failure} (podium).\n   See the detailed log.")
     if s.scenario is not Scenario.Offline:
         add("Early Stopping Result:")
         add(result.early_stopping.text if result.early_stopping else "")
@@ -275,6 +298,15 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
             add(f"{pct_label(p)} percentile latency (ns)   : {result.sample_percentiles.get(p, 0)}")
     add(f"\n{_SEPARATOR}\nTest Parameters Used\n{_SEPARATOR}")
     out.extend(test_parameter_lines(s))
+    return out
+
+
+def unmeasured_summary_lines(sut_name: str, scenario: str, mode_name: str, reasons: list[str]) -> list[str]:
+    """The summary of a test that ended before any performance result existed (podium): the run is INVALID
+    and the reasons say why, so the file never reads as a clean run with no Result line."""
+    out = [f"{_SEPARATOR}\nMLPerf Results Summary\n{_SEPARATOR}", f"SUT name : {sut_name}",
+           f"Scenario : {scenario}", f"Mode     : {mode_name}", "Result is : INVALID", "Recommendations:"]
+    out.extend(f" * {r} (podium)" for r in reasons)
     return out
 
 

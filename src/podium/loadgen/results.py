@@ -21,6 +21,10 @@ from podium.loadgen.settings import Scenario
 PERCENTILES = (0.50, 0.90, 0.95, 0.97, 0.99, 0.999)
 
 
+#: why a run stopped by Ctrl-C is INVALID, in every log and result
+INTERRUPTED_REASON = "Interrupted (Ctrl-C) before the run finished; the figures cover only what was measured."
+
+
 def pct_label(p: float) -> str:
     """``DoubleToString(p * 100)``: fixed, two decimals ("99.90")."""
     return "%.2f" % (p * 100)
@@ -62,6 +66,10 @@ class PerformanceResult:
     timed_out: bool = False
     #: samples the SUT answered empty because they failed there (harness error, network request failure)
     sut_failed_samples: int = 0
+    #: the run was stopped by Ctrl-C before it finished (podium)
+    interrupted: bool = False
+    #: what failed when the SUT or QSL raised (podium), e.g. "SUT issue_queries raised ValueError: ..."
+    failure: str = ""
     power_begin_wall_ns: int = 0
     power_end_wall_ns: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -73,7 +81,8 @@ class PerformanceResult:
     @property
     def valid(self) -> bool:
         return (self.min_duration_met and self.min_queries_met and self.perf_constraints_met
-                and self.early_stopping_met and not self.timed_out and not self.sut_failed_samples)
+                and self.early_stopping_met and not self.timed_out and not self.sut_failed_samples
+                and not self.interrupted and not self.failure)
 
     @property
     def duration_s(self) -> float:
@@ -94,6 +103,10 @@ class PerformanceResult:
             reasons.append(f"{self.incomplete_samples} samples never completed (completion timeout).")
         if self.sut_failed_samples:
             reasons.append(f"{self.sut_failed_samples} samples failed in the SUT (answered empty).")
+        if self.interrupted:
+            reasons.append(INTERRUPTED_REASON)
+        if self.failure:
+            reasons.append(f"The run failed: {self.failure}.")
         return reasons
 
     # ---- scenario metric --------------------------------------------------------------------------------

@@ -10,26 +10,28 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import json
 import math
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 import podium
-from podium.errors import PodiumError
+from podium.errors import PodiumError, RunInterrupted
+from podium.files import atomic_open, result_path, write_error, write_json_atomic, write_text_atomic
 from podium.loadgen import logs
 from podium.loadgen.clock import Clock, RealClock
 from podium.loadgen.internal import EffectiveSettings, effective_settings
 from podium.loadgen.issuer import IssueOutcome, Issuer
 from podium.loadgen.recorder import SeriesRecorder
-from podium.loadgen.results import PerformanceResult, compute
+from podium.loadgen.results import INTERRUPTED_REASON, PerformanceResult, compute
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
 from podium.loadgen.sampling import SequenceGen, accuracy_log_offset, accuracy_log_probability, log_mask
 from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_sets, generate_schedule
@@ -37,6 +39,8 @@ from podium.loadgen.samples_file import write_samples_file
 from podium.loadgen.trace import TraceWriter
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import QuerySampleLibrary
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -68,10 +72,17 @@ class TestResult:
     series: list[SeriesRecord] = field(default_factory=list)
     timed_out: bool = False
     labels: list[str] = field(default_factory=list)
+    #: stopped by Ctrl-C (the engine then raises ``RunInterrupted`` carrying this result)
+    interrupted: bool = False
+    #: what failed when the SUT or QSL raised, e.g. "SUT issue_queries raised ValueError: bad" (else None)
+    failure: str | None = None
+    #: the exception behind ``failure`` (for callers that re-raise it, such as the drop-in ``StartTest``)
+    failure_exc: BaseException | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> bool:
-        return self.performance is not None and self.performance.valid
+        return (self.performance is not None and self.performance.valid and not self.interrupted
+                and not self.failure)
 
 
 class _Session:
@@ -81,6 +92,11 @@ class _Session:
         self.clock = clock
         self.rec: SeriesRecorder | None = None
         self.aborted = False
+        #: Ctrl-C arrived (the run stops issuing and ends INVALID "interrupted")
+        self.interrupted = False
+        #: the SUT or QSL raised: what failed
+        self.failure: str | None = None
+        self.failure_exc: BaseException | None = None
         self.detail: logs.DetailLog | None = None
         self.stray_errors = 0
         self.series_name = ""
@@ -163,6 +179,60 @@ def _sut_name(sut: Any) -> str:
     return str(name if name is not None else type(sut).__name__)
 
 
+class _SeriesFailure(Exception):
+    """The SUT or the QSL raised: ends the test (the message names the call and the exception)."""
+
+
+class _Stopped(Exception):
+    """Ends a find-peak search that was interrupted between probes."""
+
+
+def _guarded(what: str, fn: Callable[..., _T], *args: Any) -> _T:
+    try:
+        return fn(*args)
+    except (_SeriesFailure, KeyboardInterrupt, PodiumError):
+        raise
+    except Exception as exc:
+        raise _SeriesFailure(f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _cancel_pending(sut: Any) -> None:
+    """Ask the SUT to drop queued work it has not started (podium's optional ``cancel_pending``)."""
+    cancel = getattr(sut, "cancel_pending", None)
+    if callable(cancel):
+        try:
+            cancel()
+        except Exception:  # noqa: BLE001 - a failing cancel must not cost the logs
+            pass
+
+
+def _catch_sigint(session: _Session) -> Callable[[], None]:
+    """Turn the first Ctrl-C into a graceful stop of ``session``; returns the function that restores the handler.
+
+    Only in the main thread and only over Python's default handler (an application's own handler is left
+    alone). The handler just sets flags: it may run while the main thread holds a SUT lock, so it calls
+    nothing. A second Ctrl-C raises ``KeyboardInterrupt`` at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+    except (ValueError, OSError):
+        return lambda: None
+    if previous is not signal.default_int_handler:
+        return lambda: None
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if session.interrupted:
+            raise KeyboardInterrupt
+        session.interrupted = session.aborted = True
+        print("\npodium: interrupted: stopping the run and writing the logs of what was measured "
+              "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
 def start_test(
     sut: Any,
     qsl: QuerySampleLibrary,
@@ -174,10 +244,19 @@ def start_test(
     rules: RoundRules = DEFAULT_ROUND,
     extra_result: dict[str, Any] | None = None,
 ) -> TestResult:
-    """Run one LoadGen test and write the official logs plus ``podium_result.json``.
+    """Run one LoadGen test and write the official logs plus ``podium/podium_result.json``.
 
-    ``audit_config`` is read when the file exists, as the official reads ``audit.config`` from the working
-    directory (compliance tests); pass None to never read one.
+    Called from one thread, which it blocks until the test ends. ``audit_config`` is read when the file
+    exists, as the official reads ``audit.config`` from the working directory (compliance tests); pass None to
+    never read one.
+
+    Failures end the test, never the logs: an exception raised by the SUT's ``issue_queries``/``flush_queries``
+    or the QSL's ``load_samples``/``unload_samples`` ends the run INVALID with the failure named in every log,
+    and the ``TestResult`` is returned with ``failure`` set. Ctrl-C (when called from the main thread) stops
+    issuing at once, drops the SUT's queued work (``cancel_pending`` when it has one), writes every log with the
+    run INVALID ("interrupted"), then raises ``RunInterrupted`` carrying the result; a second Ctrl-C stops
+    without waiting for anything. The summary, accuracy log, result and samples files are written atomically;
+    a failed write (full disk) raises a one-line ``PodiumError`` after every file that could be written was.
     """
     log_settings = log_settings or LogSettings()
     options = options or RunOptions()
@@ -189,9 +268,10 @@ def start_test(
         raise PodiumError(f"{outdir}: cannot create the log folder ({exc.strerror})") from exc
     paths = logs.log_file_paths(log_settings)
     try:
-        summary_f = open(paths["summary"], "w", encoding="utf-8")
+        # A summary or accuracy log left from an earlier test in this folder must never pass for this one's.
+        for kind in ("summary", "accuracy"):
+            paths[kind].unlink(missing_ok=True)
         detail_f = open(paths["detail"], "w", encoding="utf-8")
-        accuracy_f = open(paths["accuracy"], "w", encoding="utf-8")
     except OSError as exc:
         raise PodiumError(f"{exc.filename}: cannot open the log file for writing ({exc.strerror})") from exc
     trace = None
@@ -212,12 +292,16 @@ def start_test(
     session.detail = detail
     with _ACTIVE_LOCK:
         _ACTIVE.append(session)
+    restore_sigint = _catch_sigint(session)
     perf: PerformanceResult | None = None
     acc_entries: list[tuple[int, int, str]] = []
     series: list[SeriesRecord] = []
     timed_out = False
     eff: EffectiveSettings | None = None
     mode = TestMode(settings.mode)
+    sut_name = type(sut).__name__
+    write_failure: PodiumError | None = None
+    samples_written: Path | None = None
     try:
         _log_version(detail, rules)
         t0 = clock.now()
@@ -252,7 +336,10 @@ def start_test(
 
         def load(loaded: LoadableSet) -> None:
             detail.log("loaded_qsl_set", loaded.indices)
-            qsl.load_samples(list(loaded.indices))
+            _guarded("QSL load_samples", qsl.load_samples, list(loaded.indices))
+
+        def unload(loaded: LoadableSet) -> None:
+            _guarded("QSL unload_samples", qsl.unload_samples, list(loaded.indices))
 
         def run_series(loaded: LoadableSet, series_mode: TestMode, s_eff: EffectiveSettings | None = None
                        ) -> tuple[IssueOutcome, SeriesRecorder, Schedule]:
@@ -282,17 +369,23 @@ def start_test(
             session.series_started_ns = clock.now()
             failed_before = _sut_failed_samples(sut)
             issuer = Issuer(clock, sut, s_eff, series_mode, session._error, issuer_timeout, session)
-            out = issuer.run(schedule, rec)
+            out = _guarded("SUT issue_queries", issuer.run, schedule, rec)
             if out.ran_out:
                 session._error("error_runtime", "Ending early: Ran out of generated queries to issue before the "
                                "minimum query count and test duration were reached. Please update the relevant "
                                "expected latency or target qps in the TestSettings so they are more accurate.")
-            sut.flush_queries()
+            if session.interrupted:
+                _cancel_pending(sut)
+            _guarded("SUT flush_queries", sut.flush_queries)
             if out.ended_naturally and series_mode is not TestMode.AccuracyOnly and s_eff.scenario is not Scenario.Server:
                 detail.log("generic_message", "Ending naturally: Minimum query count and test duration met.")
             all_done = issuer.wait_all(rec, out.samples_issued)
             missing = out.samples_issued - rec.completed
-            if issuer.timed_out:
+            if session.interrupted:
+                _cancel_pending(sut)
+                session._error("error_runtime", f"Interrupted (Ctrl-C): issuing stopped; {missing} of "
+                               f"{out.samples_issued} issued samples incomplete (podium).")
+            elif issuer.timed_out:
                 timed_out = True
                 session._error("error_runtime", f"Completion timeout: {missing} of {out.samples_issued} issued "
                                f"samples did not complete within {options.completion_timeout_s:g} s of the last "
@@ -322,6 +415,13 @@ def start_test(
                                        out.queries_issued, out.samples_issued, rec.completed))
             return out, rec, schedule
 
+        def measured(s_eff: EffectiveSettings, out: IssueOutcome, rec: SeriesRecorder) -> PerformanceResult:
+            p = compute(s_eff, sut_name, out, rec, timed_out or (session.aborted and not session.interrupted))
+            if session.interrupted:
+                p.interrupted = True
+                p.timed_out = timed_out  # samples cut short by Ctrl-C are not a completion timeout
+            return p
+
         sets = None
         if mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
             detail.log("generic_message", "Starting accuracy mode")
@@ -329,7 +429,7 @@ def start_test(
             for loaded in sets:
                 load(loaded)
                 run_series(loaded, TestMode.AccuracyOnly)
-                qsl.unload_samples(list(loaded.indices))
+                unload(loaded)
                 if session.aborted or timed_out:
                     break
         if mode in (TestMode.PerformanceOnly, TestMode.SubmissionRun) and not session.aborted:
@@ -338,22 +438,39 @@ def start_test(
             loaded = sets[0]
             load(loaded)
             out, rec, schedule = run_series(loaded, TestMode.PerformanceOnly)
-            perf = compute(eff, sut_name, out, rec, timed_out or session.aborted)
+            perf = measured(eff, out, rec)
             logs.log_results(detail, perf)
             if options.write_samples:
-                write_samples_file(outdir, eff.scenario.value, out, rec, schedule.samples_per_query)
-            qsl.unload_samples(list(loaded.indices))
+                try:
+                    samples_written = write_samples_file(outdir, eff.scenario.value, out, rec,
+                                                         schedule.samples_per_query)
+                except PodiumError as exc:
+                    write_failure = exc
+            unload(loaded)
         if mode is TestMode.FindPeakPerformance:
 
             def probe(loaded: LoadableSet, qps: float) -> PerformanceResult:
+                if session.aborted:
+                    raise _Stopped()
                 p_eff = dataclasses.replace(eff, target_qps=qps)
                 out, rec, _ = run_series(loaded, TestMode.PerformanceOnly, p_eff)
-                return compute(p_eff, sut_name, out, rec, timed_out or session.aborted)
+                return measured(p_eff, out, rec)
 
-            perf = _find_peak_performance(eff, qsl, detail, load, probe)
+            perf = _find_peak_performance(eff, qsl, detail, load, probe, unload)
             if perf is not None:
                 logs.log_results(detail, perf)
+    except _SeriesFailure as exc:
+        session.failure = str(exc)
+        session.failure_exc = exc.__cause__ or exc
+        detail.log("error_runtime", f"{exc} (podium): the test ended there.", error=True)
+    except _Stopped:
+        pass
+    except KeyboardInterrupt:  # a second Ctrl-C, or one raised inside the SUT: stop without waiting
+        session.interrupted = session.aborted = True
+        _cancel_pending(sut)
+        detail.log("error_runtime", "Interrupted (Ctrl-C) (podium).", error=True)
     finally:
+        restore_sigint()
         sys.setswitchinterval(old_switch)
         if options.gc_freeze:
             gc.unfreeze()
@@ -362,34 +479,64 @@ def start_test(
         with _ACTIVE_LOCK:
             if session in _ACTIVE:
                 _ACTIVE.remove(session)
-        # Write whatever was measured, even if the run failed part-way.
+        if perf is not None:
+            perf.interrupted = perf.interrupted or session.interrupted
+            perf.failure = perf.failure or (session.failure or "")
+        # Write whatever was measured, even if the run failed part-way; every file on its own, so one failed
+        # write (a full disk) costs no other.
         lines: list[str] = []
         if perf is not None:
             lines.extend(logs.summary_lines(perf, mode.value, rules.percentile_label_decimals,
                                             rules.server_headline))
+        elif session.interrupted or session.failure:
+            reasons = ([INTERRUPTED_REASON] if session.interrupted else []) + (
+                [f"The run failed: {session.failure}."] if session.failure else [])
+            lines.extend(logs.unmeasured_summary_lines(sut_name, settings.scenario.value, mode.value, reasons))
         lines.extend(logs.trailer_lines(detail.warning_count, detail.error_count))
         summary_text = "\n".join(lines) + "\n"
-        summary_f.write(summary_text)
         if log_settings.copy_summary_to_stdout:
             sys.stdout.write(summary_text)
-        summary_f.close()
-        logs.write_accuracy_log(accuracy_f, acc_entries)
-        accuracy_f.close()
+        try:
+            write_text_atomic(paths["summary"], summary_text)
+        except PodiumError as exc:
+            write_failure = write_failure or exc
+        try:
+            with atomic_open(paths["accuracy"]) as acc_f:
+                logs.write_accuracy_log(acc_f, acc_entries)
+        except PodiumError as exc:
+            write_failure = write_failure or exc
         if trace is not None:
-            trace.close()
+            try:
+                trace.close()
+            except OSError as exc:
+                write_failure = write_failure or write_error(paths["trace"], exc)
         session.detail = None  # late completions after the test are counted, not written to a closed file
-        detail_f.close()
+        detail.close()
+        if detail.write_error is not None:
+            write_failure = write_failure or write_error(paths["detail"], detail.write_error)
 
     result = TestResult(settings=eff, mode=mode, performance=perf, accuracy_log_entries=len(acc_entries),
                         log_paths=paths, result_json=None, errors=list(detail.errors),
                         warnings=detail.warning_count, series=series, timed_out=timed_out,
-                        labels=list(options.labels))
-    result.result_json = write_result_json(result, outdir / "podium_result.json", rules, extra_result)
+                        labels=list(options.labels), interrupted=session.interrupted,
+                        failure=session.failure, failure_exc=session.failure_exc)
+    if samples_written is not None:
+        result.log_paths = {**paths, "samples": samples_written}
+    try:
+        result.result_json = write_result_json(result, result_path(outdir), rules, extra_result)
+    except PodiumError as exc:
+        write_failure = write_failure or exc
+    if write_failure is not None:
+        raise write_failure
+    if session.interrupted:
+        raise RunInterrupted("interrupted (Ctrl-C)", result=result)
     return result
 
 
-def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, detail: logs.DetailLog, load: Any,
-                           probe: Any) -> PerformanceResult | None:
+def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, detail: logs.DetailLog,
+                           load: Callable[[LoadableSet], None],
+                           probe: Callable[[LoadableSet, float], PerformanceResult],
+                           unload: Callable[[LoadableSet], None]) -> PerformanceResult | None:
     """The official FindPeakPerformance mode (Server only): widen the QPS until latency fails, then bisect.
 
     Only the performance constraint (the latency percentile) steers the search, as the official does; the
@@ -410,9 +557,9 @@ def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, deta
     if not lower.perf_constraints_met:
         detail.log("error_runtime", "FindPeakPerformance: Initial lower bound does not satisfy performance "
                    "constraints, msg: " + lower.perf_constraints_recommendation, error=True)
-        qsl.unload_samples(list(loaded.indices))
+        unload(loaded)
         return lower
-    qsl.unload_samples(list(loaded.indices))
+    unload(loaded)
     step = float(eff.requested.server_find_peak_qps_boundary_step_size)
     while True:
         u_qps = lower.settings.target_qps * (1 + step)
@@ -420,7 +567,7 @@ def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, deta
                    + ", " + field % u_qps + ")")
         load(loaded)
         upper = probe(loaded, u_qps)
-        qsl.unload_samples(list(loaded.indices))
+        unload(loaded)
         if not upper.perf_constraints_met:
             break
         lower = upper
@@ -442,7 +589,7 @@ def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, deta
             upper = m
     detail.log("generic_message", "FindPeakPerformance: Found peak performance field: "
                + field % lower.settings.target_qps)
-    qsl.unload_samples(list(loaded.indices))
+    unload(loaded)
     return lower
 
 
@@ -469,6 +616,8 @@ def result_dict(result: TestResult, rules: RoundRules = DEFAULT_ROUND) -> dict[s
         "scenario": eff.scenario.value if eff else None,
         "valid": result.valid,
         "timed_out": result.timed_out,
+        "interrupted": result.interrupted,
+        "failure": result.failure,
         "errors": [{"key": k, "message": m} for k, m in result.errors],
         "warnings": result.warnings,
         "accuracy_log_entries": result.accuracy_log_entries,
@@ -522,8 +671,8 @@ def _headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
 
 def write_result_json(result: TestResult, path: Path, rules: RoundRules,
                       extra: dict[str, Any] | None = None) -> Path:
+    """Write ``result_dict(result)`` (plus ``extra``) to ``path`` atomically; one-line PodiumError on failure."""
     d = result_dict(result, rules)
     if extra:
         d.update(extra)
-    path.write_text(json.dumps(d, indent=2, default=str) + "\n", encoding="utf-8")
-    return path
+    return write_json_atomic(path, d)

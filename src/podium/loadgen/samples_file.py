@@ -11,25 +11,30 @@ from pathlib import Path
 
 import numpy as np
 
+from podium.files import SAMPLES_FILE, atomic_open, samples_path
 from podium.loadgen.issuer import IssueOutcome
 from podium.loadgen.recorder import SeriesRecorder
 
-SAMPLES_FILE = "podium_samples.npz"
+__all__ = ["SAMPLES_FILE", "write_samples_file"]
 
 
 def write_samples_file(outdir: Path, scenario: str, out: IssueOutcome, rec: SeriesRecorder,
                        samples_per_query: int) -> Path:
-    """Write the arrays of one series into ``outdir / podium_samples.npz``; returns the path."""
+    """Write the arrays of one series into ``outdir/podium/podium_samples.npz`` atomically; returns the path.
+
+    A failed write (full disk) raises a one-line ``PodiumError`` and leaves no partial file.
+    """
     start = out.start_ns
     done = rec.done_np[:out.samples_issued] - start
     done[rec.done_np[:out.samples_issued] == 0] = -1
-    path = Path(outdir) / SAMPLES_FILE
-    np.savez_compressed(
-        path,
-        scheduled_ns=out.scheduled_abs_ns - start,
-        issued_ns=out.issued_ns - start,
-        done_ns=done,
-        samples_per_query=np.int64(samples_per_query),
-        scenario=np.array(scenario),
-    )
+    path = samples_path(outdir)
+    with atomic_open(path, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            scheduled_ns=out.scheduled_abs_ns - start,
+            issued_ns=out.issued_ns - start,
+            done_ns=done,
+            samples_per_query=np.int64(samples_per_query),
+            scenario=np.array(scenario),
+        )
     return path

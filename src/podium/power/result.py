@@ -166,7 +166,9 @@ def _missing_block(status: str, reason: str, info: MeterInfo | None, phase: str)
 def merge_into_result_json(run_dir: Path, block: Mapping[str, Any]) -> Path:
     """Put ``block`` under ``"power"`` in the run's ``podium_result.json`` (created if absent) and carry its
     labels into the run's ``labels`` so every output shows them."""
-    path = Path(run_dir) / RESULT_JSON
+    from podium.files import find_result, result_path, write_json_atomic
+
+    path = find_result(run_dir) or result_path(run_dir)  # podium/ sub-folder (podium 0.1: beside the logs)
     data: dict[str, Any] = {}
     if path.is_file():
         try:
@@ -179,8 +181,7 @@ def merge_into_result_json(run_dir: Path, block: Mapping[str, Any]) -> Path:
         text = lab if lab.startswith("power") else f"power: {lab}"
         if text not in labels:
             labels.append(text)
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    return path
+    return write_json_atomic(path, data)
 
 
 def power_summary_line(block: Mapping[str, Any] | None) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.errors import PodiumError
+from podium.files import PODIUM_SUBDIR, find_result
 
 RESULT_FILE = "podium_result.json"
 #: Sub-folders ``podium run`` writes, in the order they are looked for.
@@ -42,6 +43,11 @@ class RunPart:
 
     def file(self, name: str) -> Path:
         return self.folder / name
+
+    @property
+    def result_file(self) -> Path:
+        """This part's ``podium_result.json`` (in ``podium/``, or where podium 0.1 wrote it)."""
+        return find_result(self.folder) or self.folder / PODIUM_SUBDIR / RESULT_FILE
 
     @property
     def mode(self) -> str:
@@ -233,7 +239,7 @@ class FinishedRun:
     @property
     def finished_at(self) -> float:
         """Modification time of the newest result file (seconds since the epoch)."""
-        return max(os.path.getmtime(p.folder / RESULT_FILE) for p in self.parts.values())
+        return max(os.path.getmtime(p.result_file) for p in self.parts.values())
 
 
 def read_run(path: str | os.PathLike[str]) -> FinishedRun:
@@ -245,21 +251,26 @@ def read_run(path: str | os.PathLike[str]) -> FinishedRun:
         if p.name != RESULT_FILE:
             raise RunFolderError(f"{p}: expected a run folder or its {RESULT_FILE}")
         p = p.parent
+        if p.name == PODIUM_SUBDIR:
+            p = p.parent  # the result file in a log folder's podium/ sub-folder (contract A)
     run = FinishedRun(path=p.resolve())
-    if (p / RESULT_FILE).is_file():
-        result = _load_result(p / RESULT_FILE)
+    own = find_result(p)
+    if own is not None:
+        result = _load_result(own)
         kind = _part_kind(result, p)
         session = p.resolve().parent if p.name == POWER_RUN and (p.parent / "power").is_dir() else None
         run.parts[kind] = RunPart(kind, p.resolve(), result, power_session=session)
         return run
     for name in PART_FOLDERS:
-        f = p / name / RESULT_FILE
-        if f.is_file():
+        f = find_result(p / name)
+        if f is not None:
             run.parts[name] = RunPart(name, (p / name).resolve(), _load_result(f))
-        elif (p / name / POWER_RUN / RESULT_FILE).is_file():
-            # a run measured with power: the session folder holds ranging/, run_1/ and power/
-            folder = (p / name / POWER_RUN).resolve()
-            run.parts[name] = RunPart(name, folder, _load_result(folder / RESULT_FILE), power_session=folder.parent)
+        else:
+            g = find_result(p / name / POWER_RUN)
+            if g is not None:
+                # a run measured with power: the session folder holds ranging/, run_1/ and power/
+                folder = (p / name / POWER_RUN).resolve()
+                run.parts[name] = RunPart(name, folder, _load_result(g), power_session=folder.parent)
     if not run.parts:
         raise RunFolderError(f"{p}: not a podium run folder (no {RESULT_FILE} in it nor in "
                              f"{', '.join(n + '/' for n in PART_FOLDERS)})")

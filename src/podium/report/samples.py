@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from podium.errors import PodiumError
+from podium.files import find_podium_file
 
 SAMPLES_FILE = "podium_samples.npz"
 TRACE_FILE = "mlperf_log_trace.json"
@@ -140,8 +141,9 @@ def read_trace(path: Path, scenario: str) -> SampleData:
 def load_samples(folder: str | Path, scenario: str) -> SampleData | None:
     """Per-sample data of the performance series whose logs are in ``folder``; None when there is none."""
     f = Path(folder)
-    if (f / SAMPLES_FILE).is_file():
-        return read_npz(f / SAMPLES_FILE)
+    npz = find_podium_file(f, SAMPLES_FILE)  # in podium/ (contract A) or beside the logs (podium 0.1)
+    if npz is not None:
+        return read_npz(npz)
     if (f / TRACE_FILE).is_file() and (f / TRACE_FILE).stat().st_size > 0:
         return read_trace(f / TRACE_FILE, scenario)
     return None

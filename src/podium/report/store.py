@@ -97,7 +97,7 @@ def _fingerprint(run: FinishedRun) -> str:
     h = hashlib.sha256()
     for kind in sorted(run.parts):
         h.update(kind.encode())
-        h.update((run.parts[kind].folder / RESULT_FILE).read_bytes())
+        h.update(run.parts[kind].result_file.read_bytes())
     return h.hexdigest()
 
 

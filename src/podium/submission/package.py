@@ -25,15 +25,28 @@ from typing import Any
 
 import podium
 from podium.errors import PodiumError
+from podium.files import write_text_atomic
 from podium.report.runs import FinishedRun, RunFolderError, read_run
 from podium.submission import rules
 from podium.submission.checker import CheckReport, check_compliance, check_submission
 from podium.submission.checks import Findings, check_performance
 from podium.submission.machine import Machine
+from podium.submission.provenance import provenance_problems
 from podium.submission.measurements import code_readme_text, implementation_name, safe_name, write_measurements
 from podium.submission.sysdesc import SystemDescription, describe_system, field_problems, merge, read_system_json
 
+#: podium's record of a tree it wrote: a file beside the tree (``<tree>.podium_package.json``), never inside it,
+#: since the official checkers reject extra files in the tree's root
 MARKER = "podium_package.json"
+
+
+def marker_path(tree: Path) -> Path:
+    """Where podium's record of the tree ``tree`` lives (beside it)."""
+    return tree.with_name(f"{tree.name}.{MARKER}")
+
+
+def _podium_wrote(tree: Path) -> bool:
+    return marker_path(tree).is_file() or (tree / MARKER).is_file()  # inside: trees of podium 0.1
 TESTS_FOLDER = "compliance"
 
 
@@ -97,6 +110,7 @@ def run_problems(run: FinishedRun, division: str, compliance_dir: Path | None) -
     if run.random_weights:
         reasons.append(f"{where}: the model has random weights (performance only); a submission needs the "
                        "trained model")
+    reasons += provenance_problems(run)
     perf, acc = run.performance, run.accuracy
     if perf is None:
         reasons.append(f"{where}: no performance run (podium run --mode performance)")
@@ -152,8 +166,8 @@ def _prepare_out(out: Path, force: bool) -> None:
         return
     if not force:
         raise PodiumError(f"--out {out}: already exists; pass --force to replace it")
-    if not (out / MARKER).is_file():
-        raise PodiumError(f"--out {out}: exists and is not a tree podium wrote ({MARKER} missing); "
+    if not _podium_wrote(out):
+        raise PodiumError(f"--out {out}: exists and is not a tree podium wrote ({marker_path(out).name} missing); "
                           "remove it yourself or choose another folder")
 
 
@@ -307,13 +321,15 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
                 result.draft_reasons.append(f"not truncated: {outcome.message}")
         names = {"submitter": submitter, "division": division, "system": system}
         (tmp / "README.md").write_text(_tree_readme(names, result, rows), encoding="utf-8")
-        (tmp / MARKER).write_text(json.dumps({
+        marker = json.dumps({
             "podium_version": podium.__version__, "round": rules.ROUND, "division": division,
             "submitter": submitter, "system": system, "draft": bool(result.draft_reasons),
-            "runs": [str(r.path) for _, r in read]}, indent=2) + "\n", encoding="utf-8")
+            "runs": [str(r.path) for _, r in read],
+            "run_ids": [r.main.result.get("run_id") for _, r in read]}, indent=2) + "\n"
         if out_path.exists():
             shutil.rmtree(out_path)
         os.replace(tmp, out_path)
+        write_text_atomic(marker_path(out_path), marker)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from podium.backends import get_backend
 from podium.benchmarks import get_benchmark
-from podium.errors import PodiumError
+from podium.errors import PodiumError, RunInterrupted
+from podium.files import merge_json_atomic, result_path, write_text_atomic
 from podium.harness import BackendSUT
 from podium.loadgen import LogSettings, RunOptions, Scenario, TestMode, TestResult, TestSettings, start_test
 from podium.loadgen import config as lgconfig
 from podium.loadgen.peak import PeakResult, find_peak
 from podium.suite.calibrate import Calibration, calibrate
+from podium.suite.run_folder import check_run_folder, new_run_folder, point_latest
 from podium.suite.sysinfo import brief_system_info
 
 MODES = ("performance", "accuracy", "submission")
@@ -41,7 +42,12 @@ class RunRequest:
     mlperf_conf: str | None = None
     user_conf: str | None = None
     audit_config: str | None = None
+    #: results root: each run gets its own folder in it (see ``podium.suite.run_folder``)
     output: str = "podium-results"
+    #: the run folder's name under ``output`` (default: ``YYYYmmdd-HHMMSS-<benchmark>-<scenario>``)
+    run_name: str | None = None
+    #: replace the run folder ``run_name`` when it already holds a run
+    force: bool = False
     duration_s: float | None = 5.0  # None = the settings files' durations (a full-length run)
     query_count: int | None = None
     target_qps: float | None = None
@@ -91,6 +97,12 @@ class RunOutcome:
     power_session: Any = None
     performance_dir: Path | None = None
     record_id: int | None = None
+    #: the run folder's name (also ``"run_id"`` in every podium_result.json of the run)
+    run_id: str = ""
+    #: stopped by Ctrl-C (``run_benchmark`` then re-raises ``RunInterrupted`` with this outcome attached)
+    interrupted: bool = False
+    #: the first SUT/QSL failure that ended a test, e.g. "SUT issue_queries raised ValueError: ..."
+    failure: str | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -169,7 +181,11 @@ def _needs_calibration(req: RunRequest, scenario: Scenario) -> bool:
 
 
 def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None) -> RunOutcome:
-    """Run what ``req`` asks and write every result file under ``req.output``."""
+    """Run what ``req`` asks in a new run folder under ``req.output`` and record it in the results store.
+
+    Called from the main thread (Ctrl-C ends the run cleanly: see ``start_test``). On Ctrl-C the SUT is closed,
+    what was measured is recorded, and ``RunInterrupted`` is re-raised with ``outcome`` set.
+    """
     stage = on_stage or (lambda _s: None)
     for m in req.modes:
         if m not in MODES:
@@ -178,11 +194,18 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     if req.synthetic:
         bench = bench.synthetic_variant()
     scenario = Scenario.parse(req.scenario)
+    if req.data_dir is not None and not bench.takes_data_dir:
+        raise PodiumError(f"--data-dir {req.data_dir}: benchmark {bench.name} ships its own data and reads no "
+                          "data folder; leave --data-dir out")
     if not bench.supports(scenario.value):
         raise PodiumError(f"--scenario {scenario.value}: benchmark {bench.name} runs "
                           f"{', '.join(bench.scenarios)}")
-    out = Path(req.output)
-    outcome = RunOutcome(request=req, output=out)
+    root = Path(req.output)
+    check_run_folder(root, req.run_name, req.force)  # a taken --run-name is refused before anything loads
+    for conf in (req.mlperf_conf, req.user_conf):
+        if conf:
+            lgconfig.parse_config_file(conf)  # a malformed settings file fails before the model loads
+    outcome = RunOutcome(request=req, output=root)
     modes = tuple(req.modes)
     if req.synthetic and req.data_dir is None:
         if "submission" in modes:
@@ -260,6 +283,15 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
                                                getattr(getattr(model, "backend", None), "version", None))}
         extra["model"] = {"path": str(model_path), "sha256": _sha256(model_path)}
         extra["harness"] = {"batching": dataclasses.asdict(sut.policy)}
+    # The run folder is made once the model, data and settings are known good: bad input leaves no folder.
+    try:
+        out = new_run_folder(root, bench.name, scenario.value, req.run_name, req.force)
+    except PodiumError:
+        sut.close()
+        raise
+    outcome.output, outcome.run_id = out, out.name
+    extra["run_id"] = outcome.run_id
+    point_latest(root, out)
     run_test = _network_recorder(sut, outcome) if req.sut_urls else start_test
     meter = None
     if req.power:
@@ -269,6 +301,7 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         from podium.power import make_meter
 
         meter = make_meter(req.power)  # an unreachable meter fails before anything runs
+    interrupted: RunInterrupted | None = None
     try:
         if req.find_peak:
             stage("find-peak")
@@ -279,45 +312,100 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         if "submission" in req.modes:
             stage("submission run")
             res = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
-                             LogSettings(outdir=str(out / "submission")), options=options,
-                             audit_config=req.audit_config, extra_result=extra)
+                           LogSettings(outdir=str(out / "submission")), options=options,
+                           audit_config=req.audit_config, extra_result=extra)
             outcome.performance = res
             outcome.accuracy = res
         else:
             if "performance" in req.modes:
                 _run_performance(req, sut, qsl, settings, options, extra, meter, outcome, stage, run_test)
             if "accuracy" in req.modes:
-                stage("accuracy")
-                outcome.accuracy = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
-                                              LogSettings(outdir=str(out / "accuracy")), options=options,
-                                              audit_config=req.audit_config, extra_result=extra)
-        if outcome.accuracy is not None:
-            stage("scoring accuracy")
-            acc_dir = Path(outcome.accuracy.log_paths["accuracy"]).parent
-            result = bench.score_accuracy(outcome.accuracy.log_paths["accuracy"], req.data_dir)
-            if req.sut_urls and sut.failed_requests:
-                outcome.notes.append(f"accuracy run: {sut.failed_requests} network requests failed; samples "
-                                     "answered empty, so the score does not count")
-                result = dataclasses.replace(result, passed=False)
-            outcome.accuracy_result = result
-            (acc_dir / "accuracy.txt").write_text(result.accuracy_txt, encoding="utf-8")
-            _merge_json(acc_dir / "podium_result.json", {"accuracy": {
-                "metric": result.metric, "value": result.value, "target": result.target,
-                "passed": result.passed, "line": result.line}})
+                skip = _why_skip_accuracy(req, sut, outcome)
+                if skip:
+                    outcome.notes.append(skip)
+                else:
+                    stage("accuracy")
+                    outcome.accuracy = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
+                                                LogSettings(outdir=str(out / "accuracy")), options=options,
+                                                audit_config=req.audit_config, extra_result=extra)
+        if outcome.accuracy is not None and not outcome.accuracy.failure:
+            _score_accuracy(req, bench, sut, outcome)
         if req.compliance:
-            _run_compliance(req, bench, sut, qsl, settings, options, outcome, stage)
+            skip = _why_skip_compliance(req, sut, outcome)
+            if skip:
+                outcome.notes.append(skip)
+            else:
+                _run_compliance(req, bench, sut, qsl, settings, options, outcome, stage)
+    except RunInterrupted as exc:
+        interrupted = exc
+        outcome.interrupted = True
+        res = exc.result
+        if isinstance(res, TestResult):
+            if res.mode is TestMode.AccuracyOnly:
+                outcome.accuracy = res
+            elif outcome.performance is None or res.mode is not TestMode.FindPeakPerformance:
+                outcome.performance = outcome.performance or res
+        outcome.notes.append("interrupted (Ctrl-C): the logs of what was measured are written, marked INVALID")
     finally:
         sut.close()
-    if sut.errors:
-        outcome.notes.append(f"harness: {sut.errors} batches failed ({sut.failed_samples} samples answered "
-                             f"empty); last error: {sut.last_error}")
+    for res in (outcome.performance, outcome.accuracy):
+        if res is not None and res.failure and outcome.failure is None:
+            outcome.failure = res.failure
+    errors = getattr(sut, "errors", 0)  # the local harness counts failed batches (a network SUT keeps a list)
+    if isinstance(errors, int) and errors:
+        outcome.notes.append(f"harness: {errors} batches failed ({getattr(sut, 'failed_samples', 0)} samples "
+                             f"answered empty); last error: {getattr(sut, 'last_error', None)}")
     try:
         from podium.report.store import record_run
 
         outcome.record_id = record_run(out)
     except PodiumError as exc:  # a store problem must not lose the run
         outcome.notes.append(f"results store: {exc}")
+    if interrupted is not None:
+        interrupted.outcome = outcome
+        raise interrupted
     return outcome
+
+
+def _sut_failed(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
+    """Why the system under test cannot be trusted for more tests (a failed network endpoint, a raised SUT)."""
+    perf = outcome.performance
+    if perf is not None and perf.failure:
+        return f"the performance run failed ({perf.failure})"
+    if req.sut_urls and (getattr(sut, "aborted", False) or getattr(sut, "failed_requests", 0)):
+        errors = getattr(sut, "errors", None)
+        first = errors[0] if isinstance(errors, list) and errors else None
+        return (f"the network SUT failed during the performance run ({sut.failed_requests} requests failed"
+                + (f"; first: {first}" if first else "") + ")")
+    return None
+
+
+def _why_skip_accuracy(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
+    why = _sut_failed(req, sut, outcome)
+    return f"accuracy skipped: {why}" if why else None
+
+
+def _why_skip_compliance(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
+    why = _sut_failed(req, sut, outcome)
+    if why is None and outcome.accuracy is not None and outcome.accuracy.failure:
+        why = f"the accuracy run failed ({outcome.accuracy.failure})"
+    return f"compliance skipped: {why}" if why else None
+
+
+def _score_accuracy(req: RunRequest, bench: Any, sut: Any, outcome: RunOutcome) -> None:
+    """Score the accuracy log; write accuracy.txt and the ``accuracy`` block of the result (atomically)."""
+    assert outcome.accuracy is not None
+    acc_dir = Path(outcome.accuracy.log_paths["accuracy"]).parent
+    result = bench.score_accuracy(outcome.accuracy.log_paths["accuracy"], req.data_dir)
+    if req.sut_urls and sut.failed_requests:
+        outcome.notes.append(f"accuracy run: {sut.failed_requests} network requests failed; samples "
+                             "answered empty, so the score does not count")
+        result = dataclasses.replace(result, passed=False)
+    outcome.accuracy_result = result
+    write_text_atomic(acc_dir / "accuracy.txt", result.accuracy_txt)
+    merge_json_atomic(result_path(acc_dir), {"accuracy": {
+        "metric": result.metric, "value": result.value, "target": result.target,
+        "passed": result.passed, "line": result.line}})
 
 
 def _network_recorder(sut: Any, outcome: RunOutcome) -> Callable[..., TestResult]:
@@ -328,7 +416,12 @@ def _network_recorder(sut: Any, outcome: RunOutcome) -> Callable[..., TestResult
         from podium.network import record_network_outcome
 
         sut.reset_counters()
-        res = start_test(*args, **kwargs)
+        try:
+            res = start_test(*args, **kwargs)
+        except RunInterrupted as exc:
+            if isinstance(exc.result, TestResult):
+                outcome.notes.extend(record_network_outcome(exc.result, sut))
+            raise
         outcome.notes.extend(record_network_outcome(res, sut))
         return res
 
@@ -384,9 +477,3 @@ def _run_compliance(req: RunRequest, bench: Any, sut: Any, qsl: Any, settings: T
         scorer=lambda log: bench.score_accuracy(log, req.data_dir), options=options,
         sampling_target=bench.compliance_sampling_target)
     outcome.compliance = {t: r.passed for t, r in results.items()}
-
-
-def _merge_json(path: Path, extra: dict[str, Any]) -> None:
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    data.update(extra)
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

@@ -51,6 +51,7 @@ class DigitsBenchmark(Benchmark):
 
     name = "digits"
     conf_model = "digits"
+    takes_data_dir = False  # the data ships inside scikit-learn
     description = "Handwritten digits 8x8 (scikit-learn digits, 539-image test split), small CNN, top-1 accuracy"
     scenarios = ALL_SCENARIOS
     performance_sample_count = 539
