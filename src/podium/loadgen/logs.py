@@ -89,10 +89,11 @@ class DetailLog:
         self.errors: list[tuple[str, str]] = []
         #: the first failed write (disk full, ...): later lines are dropped; the engine reports it in one line
         self.write_error: OSError | None = None
+        self._closed = False
 
     def _write(self, line: str, flush: bool) -> None:
-        if self.write_error is not None:
-            return
+        if self.write_error is not None or self._closed:
+            return  # a late completion's error after the test ended: the file is closed
         try:
             self._out.write(line)
             if flush:
@@ -138,6 +139,7 @@ class DetailLog:
         """Flush and close the stream; a failed write or close is kept in ``write_error``, never raised."""
         with self._lock:
             self._write("", True)
+            self._closed = True
             try:
                 self._out.close()
             except OSError as exc:

@@ -1,0 +1,120 @@
+"""``podium run`` at the edges: Ctrl-C, one folder per run, piped output, a run name already taken."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from podium.cli.main import main
+
+
+def _podium(args: list[str], env_db: Path, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PODIUM_RESULTS_DB": str(env_db), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "podium.cli.main", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, **kw)
+
+
+def _store_rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as con:
+        return con.execute("select * from runs").fetchall()
+
+
+@pytest.mark.parametrize("scenario", ["Offline", "Server"])
+def test_ctrl_c_stops_within_a_second_writes_invalid_logs_records_and_exits_130(tmp_path, scenario):
+    out, db = tmp_path / "res", tmp_path / "store.sqlite"
+    proc = _podium(["run", "--scenario", scenario, "--duration", "60", "--output", str(out)], db)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*/performance/mlperf_log_detail.txt")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # well inside the 60 s performance series
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert took < 5, f"Ctrl-C took {took:.1f} s"  # < 1 s of engine time plus interpreter shutdown
+    assert "terminate called" not in stderr
+    run_dir = (out / "latest").resolve()
+    summary = (run_dir / "performance" / "mlperf_log_summary.txt").read_text()
+    assert "Result is : INVALID" in summary and "Interrupted (Ctrl-C)" in summary
+    result = json.loads((run_dir / "performance" / "podium" / "podium_result.json").read_text())
+    assert result["interrupted"] is True and result["performance"]["sample_count"] > 0
+    assert not (run_dir / "accuracy").exists()  # nothing runs after the interrupt
+    assert len(_store_rows(db)) == 1
+    assert "interrupted" in stdout
+
+
+def test_every_run_gets_its_own_folder_and_latest_points_at_the_newest(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(out)]) == 0
+    first = (out / "latest").resolve()
+    first_summary = (first / "performance" / "mlperf_log_summary.txt").read_text()
+    assert main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(out)]) == 0
+    second = (out / "latest").resolve()
+    capsys.readouterr()
+    assert first != second and first.parent == second.parent == out.resolve()
+    assert (first / "performance" / "mlperf_log_summary.txt").read_text() == first_summary  # untouched
+    ids = [json.loads((d / "performance" / "podium" / "podium_result.json").read_text())["run_id"]
+           for d in (first, second)]
+    assert ids == [first.name, second.name]
+    assert os.readlink(out / "latest") == second.name  # relative: the results folder can move
+
+
+def test_a_taken_run_name_is_refused_unless_force(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(out),
+                 "--run-name", "base"]) == 0
+    marker = out / "base" / "performance" / "mlperf_log_summary.txt"
+    before = marker.read_text()
+    capsys.readouterr()
+    assert main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(out),
+                 "--run-name", "base"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--run-name base" in err[0] and "--force" in err[0]
+    assert marker.read_text() == before
+    assert main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(out),
+                 "--run-name", "base", "--force"]) == 0
+    assert (out / "base" / "performance" / "podium" / "podium_result.json").is_file()
+
+
+def test_piped_output_prints_plain_progress_lines(tmp_path):
+    proc = _podium(["run", "--mode", "performance", "--duration", "3", "--output", str(tmp_path / "r")],
+                   tmp_path / "db.sqlite")
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    progress = [ln for ln in stderr.splitlines() if ln.startswith("podium: performance")]
+    assert progress and "issued" in progress[-1] and "completed" in progress[-1]
+    assert "\x1b[" not in stderr  # plain text, no terminal control codes
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["run", "--duration", "abc"], "argument --duration: invalid float value: 'abc'"),
+    (["run", "--benchmark", "resnet50"], "did you mean 'resnet'?"),
+    (["run", "--data-dir", "/tmp"], "benchmark digits ships its own data"),
+])
+def test_rough_edges_are_one_line(argv, expected, capsys, tmp_path):
+    with pytest.raises(SystemExit) if "abc" in argv else _nothing():
+        rc = main(argv + ["--output", str(tmp_path / "out")])
+        assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0], err
+    assert not (tmp_path / "out").exists()  # bad input leaves no run folder behind
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
