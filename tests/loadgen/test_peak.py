@@ -84,3 +84,49 @@ def test_official_find_peak_rejects_non_server(tmp_path):
     assert errs[0]["key"] == "error_invalid_config"
     assert errs[0]["value"] == "Finding peak performance is only supported in Server scenarios."
     assert res.performance is None
+
+
+class ThrottlingSUT(SimSUT):
+    """Runs at full speed for the first 1.5 s of each test, then at half speed (a part that heats up)."""
+
+    def bind(self, complete, complete_ids):
+        super().bind(complete, complete_ids)
+        self.t0 = self.clock.now()
+        self.free_at = [0] * len(self.free_at)
+
+    def issue_queries(self, samples):
+        self.service_ns = 1_000_000 if self.clock.now() - self.t0 < 1_500_000_000 else 2_000_000
+        super().issue_queries(samples)
+
+
+def test_find_peak_steps_down_until_a_confirmation_passes(tmp_path):
+    clock = SimClock()
+    sut = ThrottlingSUT(clock, 1_000_000, workers=2)  # 2000/s in short probes, 1000/s sustained
+    settings = TestSettings(scenario=Scenario.Server, server_target_qps=100, server_target_latency_ns=100_000_000,
+                            min_duration_ms=8000, min_query_count=100, **SEEDS)
+    res = find_peak(sut, SimpleQSL(256, 256), settings, tmp_path, probe_ms=1000, clock=clock)
+    short_pass = res.confidence["highest_short_probe_pass"]
+    assert short_pass > 1500  # the short probes saw the fast phase only
+    confirms = [p for p in res.probes if p.kind == "confirm"]
+    assert len(confirms) >= 2 and not confirms[0].valid and confirms[-1].valid
+    assert res.confirmed and 0 < res.value <= 1000 and res.value == confirms[-1].target
+    line = res.summary()
+    assert line.startswith("peak: ") and "confirmed 1/1" in line and "{" not in line
+
+
+def test_find_peak_with_no_confirmation_says_so(tmp_path):
+    clock = SimClock()
+    sut = ThrottlingSUT(clock, 1_000_000, workers=2)
+    settings = TestSettings(scenario=Scenario.Server, server_target_qps=100, server_target_latency_ns=100_000_000,
+                            min_duration_ms=8000, min_query_count=100, **SEEDS)
+    import podium.loadgen.peak as peak
+
+    old = peak.CONFIRM_STEPS
+    peak.CONFIRM_STEPS = (1.0, 0.95)  # too few steps to reach the sustained rate
+    try:
+        res = find_peak(sut, SimpleQSL(256, 256), settings, tmp_path, probe_ms=1000, clock=clock)
+    finally:
+        peak.CONFIRM_STEPS = old
+    assert not res.confirmed and res.value == 0.0
+    line = res.summary()
+    assert "none confirmed" in line and "0.00" not in line and "{" not in line

@@ -187,12 +187,15 @@ class _Progress:
         """Output piped or redirected: a plain line on stderr every few seconds (and at each stage change)."""
         shown = ""
         start = last = time.monotonic()
+        stage, stage_since = self.stage, start
         while not self._stop.wait(0.25):
             now = time.monotonic()
-            if now - start < QUIET_START_S:
-                continue  # a command that fails at once prints its one error line only
-            if self.stage != shown or now - last >= every_s:
-                shown, last = self.stage, now
+            if self.stage != stage:
+                stage, stage_since = self.stage, now
+            if now - start < QUIET_START_S or now - stage_since < 0.5:
+                continue  # a command that fails at once prints its one error line; a new stage shows its figures
+            if stage != shown or now - last >= every_s:
+                shown, last = stage, now
                 print(f"podium: {self.line().rstrip()}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
@@ -250,13 +253,16 @@ def show_outcome(console: Console, outcome: Any) -> None:
     if outcome.peak is not None:
         pk = outcome.peak
         t = Table(title=f"find-peak ({pk.scenario})")
-        for c in ("probe", "kind", "target", "duration ms", "valid", "metric", "latency ns", "wall s"):
-            t.add_column(c)
+        # fits 80 columns: durations in seconds, latencies in ms
+        for c, just in (("#", "right"), ("kind", "left"), ("target", "right"), ("run s", "right"),
+                        ("valid", "left"), ("metric", "right"), ("lat. ms", "right"), ("wall s", "right")):
+            t.add_column(c, justify=just, no_wrap=True)
         for i, p in enumerate(pk.probes):
-            t.add_row(str(i), p.kind, f"{p.target:,.1f}", str(p.duration_ms), "yes" if p.valid else "NO",
-                      f"{p.metric:,.2f}", f"{p.latency_ns:,}", f"{p.wall_s:.1f}")
+            target = f"{p.target / 1000:,.1f} s" if p.kind == "settle" else f"{p.target:,.1f}"
+            t.add_row(str(i), p.kind, target, f"{p.duration_ms / 1000:g}", "yes" if p.valid else "NO",
+                      f"{p.metric:,.1f}", f"{p.latency_ns / 1e6:,.3f}", f"{p.wall_s:.1f}")
         console.print(t)
-        console.print(f"peak: [bold]{pk.value:,.2f} {pk.unit}[/]  confidence: {pk.confidence}")
+        console.print(pk.summary(), style="bold" if pk.confirmed else "red")
     perf = outcome.performance.performance if outcome.performance is not None else None
     if perf is not None:
         t = Table(title=f"{outcome.request.benchmark} · {perf.scenario.value} · performance")

@@ -13,16 +13,20 @@ Every probe keeps its own log folder; nothing measured is thrown away.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from podium.errors import PodiumError
+from podium.files import write_json_atomic
 from podium.loadgen.clock import Clock
 from podium.loadgen.run import TestResult, start_test
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
+
+
+#: confirmation rates, as fractions of the highest short-probe pass, tried in turn until one passes
+CONFIRM_STEPS = (1.0, 0.9, 0.8, 0.65, 0.5, 0.35, 0.25)
 
 
 @dataclass
@@ -52,10 +56,32 @@ class PeakResult:
     confidence: dict[str, Any] = field(default_factory=dict)
     total_run_s: float = 0.0
     bracket: tuple[float, float] | None = None
+    #: Server: a full-length confirmation passed at ``value`` (False: no rate was confirmed, ``value`` is 0)
+    confirmed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         return d
+
+    def summary(self) -> str:
+        """One line for people: the figure and how sure it is (never a bare 0 or a raw dict)."""
+        c = self.confidence
+        if self.scenario != "Server":
+            state = "settled" if c.get("settled") else f"not settled within {c.get('tolerance', 0):.0%}"
+            return (f"settled latency: {self.value / 1e6:,.3f} ms ({state}; last two probes "
+                    + " / ".join(f"{v / 1e6:,.3f}" for v in c.get("last_two", [])) + " ms)")
+        if not self.confirmed:
+            if "confirm_rates_tried" in c:
+                tried = c["confirm_rates_tried"]
+                return (f"peak: none confirmed: short probes passed up to {c['highest_short_probe_pass']:,.1f} "
+                        f"QPS, but {c['confirm_duration_ms'] / 1000:g} s confirmation runs failed at every rate "
+                        f"tried down to {tried[-1]:,.1f} QPS")
+            return (f"peak: none found: no short Server probe was VALID (capacity estimate "
+                    f"{c.get('capacity_estimate_qps', 0):,.1f} samples/s)")
+        lo, hi = self.bracket or (self.value, self.value)
+        return (f"peak: {self.value:,.2f} {self.unit} (confirmed {c['confirmations_valid']} at "
+                f"{c['confirm_duration_ms'] / 1000:g} s; latency headroom {c['latency_headroom_at_peak']:.0%}; "
+                f"short probes bracket [{lo:,.1f}, {hi:,.1f}); capacity ~{c['capacity_estimate_qps']:,.0f}/s)")
 
 
 def _probe(sut: Any, qsl: Any, settings: TestSettings, outdir: Path, kind: str, target: float,
@@ -113,7 +139,7 @@ def find_peak(
         raise PodiumError("find_peak: Offline has no peak to search (its metric is already the throughput); "
                           "use Server, SingleStream or MultiStream")
     result.total_run_s = time.perf_counter() - t_start
-    (out / "find_peak.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    write_json_atomic(out / "find_peak.json", result.to_dict())
     return result
 
 
@@ -165,13 +191,22 @@ def _find_server_peak(sut: Any, qsl: Any, settings: TestSettings, out: Path, pro
             break
         q = (lo + hi) / 2
     if best is None:
-        return PeakResult(scenario="Server", value=0.0, unit="queries/s", probes=probes,
-                          confidence={"note": "no probe was VALID"}, bracket=(0.0, hi))
+        return PeakResult(scenario="Server", value=0.0, unit="queries/s", probes=probes, confirmed=False,
+                          confidence={"note": "no short probe was VALID", "lowest_tried": q,
+                                      "capacity_estimate_qps": capacity}, bracket=(0.0, hi))
 
-    # 3. confirm at full length; step down by the tolerance when a confirmation fails
+    # 3. confirm at full length. A rate that passes short probes can fail a longer run (the queue of a system
+    # just over its sustained rate grows slowly), so a failed confirmation steps down, in growing steps, until
+    # one passes; the reported peak is the highest rate every confirmation run of it passed.
     peak = lo
     passes = 0
-    for _ in range(3):
+    confirmed: float | None = None
+    tried: list[float] = []
+    for factor in CONFIRM_STEPS:
+        peak = round(lo * factor, 3)
+        if peak <= 0:
+            break
+        tried.append(peak)
         passes = 0
         for i in range(confirm_runs):
             s = _base(settings, server_target_qps=peak, min_duration_ms=confirm_ms)
@@ -179,23 +214,28 @@ def _find_server_peak(sut: Any, qsl: Any, settings: TestSettings, out: Path, pro
                              options, clock)
             probes.append(pr)
             passes += pr.valid
+            if not pr.valid:
+                break
         if passes == confirm_runs:
+            confirmed = peak
             break
         hi = peak
-        peak = peak * (1 - tol)
     bound = settings.server_target_latency_ns
     last_confirm = [p for p in probes if p.kind == "confirm"][-confirm_runs:]
     headroom = min((bound - p.latency_ns) / bound for p in last_confirm)
     return PeakResult(
-        scenario="Server", value=peak if passes == confirm_runs else 0.0, unit="queries/s", probes=probes,
+        scenario="Server", value=confirmed or 0.0, unit="queries/s", probes=probes, confirmed=confirmed is not None,
         bracket=(lo, hi),
         confidence={
             "confirmations_valid": f"{passes}/{confirm_runs}",
+            "confirm_duration_ms": confirm_ms,
+            "confirm_rates_tried": tried,
+            "highest_short_probe_pass": lo,
             "bracket_relative_width": (hi - lo) / lo if lo else None,
             "latency_headroom_at_peak": headroom,
             "capacity_estimate_qps": capacity,
-            "note": ("peak = highest QPS VALID in every full-length confirmation run; the true boundary lies in "
-                     "the bracket [highest short-probe pass, lowest fail]"),
+            "note": ("peak = highest QPS VALID in every full-length confirmation run (stepping down from the "
+                     "highest short-probe pass until one is)"),
         })
 
 

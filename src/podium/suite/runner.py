@@ -303,12 +303,20 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         meter = make_meter(req.power)  # an unreachable meter fails before anything runs
     interrupted: RunInterrupted | None = None
     try:
+        settings = _size_with_probes(req, scenario, sut, qsl, settings, calib, options, outcome, stage, run_test)
         if req.find_peak:
             stage("find-peak")
             outcome.peak = find_peak(sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
                                      out / "find_peak", options=options)
             if req.sut_urls and sut.failed_requests:
                 outcome.notes.append(f"find-peak: {sut.failed_requests} network requests failed during the probes")
+            if scenario is Scenario.Server and outcome.peak.confirmed and outcome.peak.value > 0:
+                settings = dataclasses.replace(settings, server_target_qps=outcome.peak.value)
+                _replace_note(outcome.notes, "server_target_qps", f"server_target_qps = {outcome.peak.value:g} "
+                              "(the peak find-peak confirmed)")
+            elif scenario is Scenario.Server:
+                outcome.notes.append(f"find-peak confirmed no rate: the runs use server_target_qps = "
+                                     f"{settings.server_target_qps:g} (measured from the backend)")
         if "submission" in req.modes:
             stage("submission run")
             res = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
@@ -365,6 +373,42 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         interrupted.outcome = outcome
         raise interrupted
     return outcome
+
+
+def _replace_note(notes: list[str], prefix: str, text: str) -> None:
+    for i, n in enumerate(notes):
+        if n.startswith(prefix):
+            notes[i] = text
+            return
+    notes.append(text)
+
+
+def _size_with_probes(req: RunRequest, scenario: Scenario, sut: Any, qsl: Any, settings: TestSettings,
+                      calib: Calibration | None, options: RunOptions, outcome: RunOutcome,
+                      stage: Callable[[str], None], run_test: Callable[..., TestResult]) -> TestSettings:
+    """A short run's measured Offline rate / Server target, re-checked through the real SUT (see ``probe``)."""
+    from podium.suite.probe import confirm_server_target, measure_offline_rate
+
+    if calib is None or req.find_peak:
+        return settings
+    in_user = _user_conf_names(req.user_conf)
+    folder = outcome.output / "calibration"
+    if scenario is Scenario.Offline and req.expected_qps is None and "target_qps" not in in_user:
+        stage("calibrating (harness)")
+        sz = measure_offline_rate(run_test, sut, qsl, settings, folder, options, calib.samples_per_second)
+        settings = dataclasses.replace(settings, offline_expected_qps=round(sz.value * 1.5, 1))
+        _replace_note(outcome.notes, "offline_expected_qps", f"offline_expected_qps = "
+                      f"{settings.offline_expected_qps:g} ({sz.how}; x 1.5 so the query outlasts the minimum "
+                      "duration; set --expected-qps to choose)")
+    elif scenario is Scenario.Server and req.target_qps is None and "target_qps" not in in_user:
+        stage("calibrating (Server)")
+        chosen = float(settings.server_target_qps)
+        sz = confirm_server_target(run_test, sut, qsl, settings, folder, options, chosen)
+        settings = dataclasses.replace(settings, server_target_qps=sz.value)
+        _replace_note(outcome.notes, "server_target_qps", f"server_target_qps = {sz.value:g} (started from "
+                      f"{chosen:g}: the lower of 30 % of the measured Offline rate and half the unbatched rate; "
+                      f"{sz.how}; set --target-qps or use --find-peak for the peak)")
+    return settings
 
 
 def _sut_failed(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
