@@ -62,7 +62,8 @@ def test_every_run_gets_its_own_folder_and_latest_points_at_the_newest(tmp_path,
     first_summary = (first / "performance" / "mlperf_log_summary.txt").read_text()
     assert main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(out)]) == 0
     second = (out / "latest").resolve()
-    capsys.readouterr()
+    text = capsys.readouterr().out
+    assert "steps: loading model" in text and "performance" in text.split("steps:")[1]  # each step, timed
     assert first != second and first.parent == second.parent == out.resolve()
     assert (first / "performance" / "mlperf_log_summary.txt").read_text() == first_summary  # untouched
     ids = [json.loads((d / "performance" / "podium" / "podium_result.json").read_text())["run_id"]

@@ -298,6 +298,8 @@ def show_outcome(console: Console, outcome: Any) -> None:
         console.print(f"compliance {test}: " + ("[green]TEST PASS[/]" if passed else "[red]TEST FAIL[/]"))
     if outcome.compliance:
         console.print(f"compliance folders: {outcome.output / 'compliance'}")
+    if outcome.steps:
+        console.print("[dim]steps: " + " · ".join(f"{name} {secs:.1f} s" for name, secs in outcome.steps) + "[/]")
     if outcome.failure:
         console.print(f"[red]failed:[/] {outcome.failure}")
     console.print(f"run folder: {outcome.output}")

@@ -23,11 +23,14 @@ class Calibration:
     batch_size: int
 
 
-def calibrate(backend: Any, qsl: Any, batch_size: int, budget_s: float = 0.6, min_runs: int = 3) -> Calibration:
+def calibrate(backend: Any, qsl: Any, batch_size: int, budget_s: float = 0.6, min_runs: int = 3,
+              measure_batch: bool = True) -> Calibration:
     """Run the backend on loaded samples for about ``budget_s`` (at least ``min_runs`` runs) and measure it.
 
     Throughput is measured at min(batch_size, 8): per-sample cost barely changes past that on a CPU, and a
-    batch of 32 multi-second samples (BERT-Large) would make calibration take minutes.
+    batch of 32 multi-second samples (BERT-Large) would make calibration take minutes. Without
+    ``measure_batch`` only batch-1 latency is timed and throughput is its inverse: for callers that measure
+    the throughput through the harness afterwards (a batch of 8 BERT-Large samples took 39 s of a 60 s run).
     """
     batch_size = max(1, min(batch_size, 8))
     n = int(min(qsl.total_sample_count, max(batch_size, 8 if min_runs < 3 else 64)))
@@ -42,6 +45,9 @@ def calibrate(backend: Any, qsl: Any, batch_size: int, budget_s: float = 0.6, mi
             backend.run(one)
             runs += 1
         lat1 = (time.perf_counter() - t0) / runs
+        if not measure_batch:
+            return Calibration(samples_per_second=1 / lat1 if lat1 > 0 else 0.0, batch1_latency_s=lat1,
+                               batch_size=1)
         b = min(batch_size, n)
         batch = qsl.get_batch(idx[:b])
         if min_runs >= 3:

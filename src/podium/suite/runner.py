@@ -8,7 +8,7 @@ Expected QPS / latency the user did not give are measured (``calibrate``) and la
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +22,7 @@ from podium.loadgen import LogSettings, RunOptions, Scenario, TestMode, TestResu
 from podium.loadgen import config as lgconfig
 from podium.loadgen.peak import PeakResult, find_peak
 from podium.suite.calibrate import Calibration, calibrate
+from podium.suite.model_hash import model_sha256
 from podium.suite.run_folder import check_run_folder, new_run_folder, point_latest
 from podium.suite.sysinfo import brief_system_info
 
@@ -103,14 +104,29 @@ class RunOutcome:
     interrupted: bool = False
     #: the first SUT/QSL failure that ended a test, e.g. "SUT issue_queries raised ValueError: ..."
     failure: str | None = None
+    #: each step of the run and its wall time in seconds, in order ("loading model", "performance", ...)
+    steps: list[tuple[str, float]] = field(default_factory=list)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+class _Steps:
+    """Times each stage of a run (for the step breakdown ``podium run`` prints) and forwards it to the caller."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
+        self.on_stage = on_stage
+        self.done: list[tuple[str, float]] = []
+        self._current: tuple[str, float] | None = None
+
+    def start(self, name: str) -> None:
+        self.finish()
+        self._current = (name, time.perf_counter())
+        if self.on_stage is not None:
+            self.on_stage(name)
+
+    def finish(self) -> None:
+        if self._current is not None:
+            name, t0 = self._current
+            self.done.append((name, time.perf_counter() - t0))
+            self._current = None
 
 
 def _user_conf_names(path: str | None) -> set[str]:
@@ -186,7 +202,8 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     Called from the main thread (Ctrl-C ends the run cleanly: see ``start_test``). On Ctrl-C the SUT is closed,
     what was measured is recorded, and ``RunInterrupted`` is re-raised with ``outcome`` set.
     """
-    stage = on_stage or (lambda _s: None)
+    steps = _Steps(on_stage)
+    stage = steps.start
     for m in req.modes:
         if m not in MODES:
             raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
@@ -206,6 +223,7 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         if conf:
             lgconfig.parse_config_file(conf)  # a malformed settings file fails before the model loads
     outcome = RunOutcome(request=req, output=root)
+    outcome.steps = steps.done
     modes = tuple(req.modes)
     if req.synthetic and req.data_dir is None:
         if "submission" in modes:
@@ -227,6 +245,7 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     if not req.sut_urls:
         model_path = bench.resolve_model_path(req.model_path)
         model = bench.create_runner(req.backend, req.backend_options, model_path)
+    stage("loading data")
     qsl = bench.create_qsl(req.data_dir)
     if not req.sut_urls:
         outcome.labels.extend(bench.run_labels())  # after the model and data are resolved: the flags are final
@@ -261,7 +280,9 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
 
             policy = policy_for(scenario.value, max_batch_size=batch_size, max_wait_us=max_wait_us,
                                 workers=workers)
-            calib = calibrate(model, qsl, policy.max_batch_size, min_runs=bench.calibration_min_runs)
+            # Offline measures its rate through the harness next (probe.py); slow models skip the batch timing
+            calib = calibrate(model, qsl, policy.max_batch_size, min_runs=bench.calibration_min_runs,
+                              measure_batch=not (scenario is Scenario.Offline or bench.calibration_min_runs < 3))
         outcome.calibration = calib
     settings = build_settings(req, bench.conf_model, calib, outcome.notes)
 
@@ -281,7 +302,8 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         extra["backend"] = {"name": req.backend, "options": req.backend_options,
                             "version": getattr(model, "version",
                                                getattr(getattr(model, "backend", None), "version", None))}
-        extra["model"] = {"path": str(model_path), "sha256": _sha256(model_path)}
+        stage("hashing model")
+        extra["model"] = {"path": str(model_path), "sha256": model_sha256(model_path)}
         extra["harness"] = {"batching": dataclasses.asdict(sut.policy)}
     # The run folder is made once the model, data and settings are known good: bad input leaves no folder.
     try:
@@ -366,9 +388,11 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     try:
         from podium.report.store import record_run
 
+        stage("recording")
         outcome.record_id = record_run(out)
     except PodiumError as exc:  # a store problem must not lose the run
         outcome.notes.append(f"results store: {exc}")
+    steps.finish()
     if interrupted is not None:
         interrupted.outcome = outcome
         raise interrupted
