@@ -14,6 +14,7 @@ write raises ``PodiumError`` with one line naming the file and the cause.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -129,3 +130,18 @@ def merge_json_atomic(path: PathLike, extra: dict[str, Any]) -> Path:
             raise PodiumError(f"{path}: not valid JSON ({exc}); not merging into it") from exc
     data.update(extra)
     return write_json_atomic(path, data)
+
+
+def sha256_file(path: PathLike) -> str:
+    """The SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cache_root() -> Path:
+    """Podium's cache folder: ``$PODIUM_CACHE_DIR``, else ``$XDG_CACHE_HOME/podium`` or ``~/.cache/podium``."""
+    root = os.environ.get("PODIUM_CACHE_DIR")
+    return Path(root).expanduser() if root else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "podium"

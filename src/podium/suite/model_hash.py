@@ -7,29 +7,21 @@ and modification time (a changed file gets hashed again) in podium's cache folde
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
-from podium.files import write_json_atomic
+from podium.files import cache_root, sha256_file, write_json_atomic
 
 CACHE_FILE = "model_sha256.json"
 
 
 def _cache_path() -> Path:
-    root = os.environ.get("PODIUM_CACHE_DIR")
-    base = (Path(root).expanduser() if root
-            else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "podium")
-    return base / CACHE_FILE
+    return cache_root() / CACHE_FILE
 
 
 def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 def model_sha256(path: str | os.PathLike[str]) -> str:

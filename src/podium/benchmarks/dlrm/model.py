@@ -18,7 +18,6 @@ Built with the ``onnx`` helper API and numpy: no PyTorch needed except to read a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ import numpy as np
 
 from podium.benchmarks.dlrm.reference import BOTTOM_MLP, EMBEDDING_DIM, FULL_TABLE_BYTES, TABLE_ROWS, TOP_MLP
 from podium.errors import PodiumError
+from podium.files import cache_root, sha256_file
 
 OPSET = 17
 INPUT_DENSE, INPUT_OFFSETS, INPUT_INDICES, OUTPUT = "dense_x", "offsets", "indices", "pred"
@@ -244,9 +244,7 @@ def _check_weights(arch: DlrmArch, w: DlrmWeights) -> None:
 # -- random-weight models in the cache ---------------------------------------------------------------
 def model_cache_dir() -> Path:
     """Where built models live: ``$PODIUM_CACHE_DIR/models`` or ``~/.cache/podium/models``."""
-    root = os.environ.get("PODIUM_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "podium"
-    return base / "models"
+    return cache_root() / "models"
 
 
 def random_model_name(row_cap: int | None, seed: int) -> str:
@@ -301,11 +299,7 @@ def read_model_info(model_path: str | Path) -> dict[str, Any]:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 # -- the official PyTorch checkpoint -----------------------------------------------------------------
