@@ -10,6 +10,7 @@ from typing import Any
 
 from podium.report.runs import FinishedRun, RunFolderError, read_run
 from podium.report.samples import SampleData, SampleDataError, load_samples, percentile_points, read_spl
+from podium.report.store import fingerprint
 
 
 @dataclass
@@ -62,9 +63,14 @@ def from_run(run: FinishedRun, name: str | None = None) -> ReportRun:
 def from_row(row: dict[str, Any]) -> ReportRun:
     """A store row; its run folder is read when it still exists (for per-sample data)."""
     folder = row.get("run_dir")
+    note = "run folder no longer on disk: stored figures only"
     if folder and Path(folder).is_dir():
         try:
-            return from_run(read_run(folder), name=f"#{row['id']} {Path(folder).name}")
+            run = read_run(folder)
+            # the folder must still hold the run the store recorded, not a later one written over it
+            if not row.get("fingerprint") or fingerprint(run) == row["fingerprint"]:
+                return from_run(run, name=f"#{row['id']} {Path(folder).name}")
+            note = "run folder now holds another run: stored figures only"
         except RunFolderError:
             pass
     result: dict[str, Any] = row["result"] if isinstance(row.get("result"), dict) else {}
@@ -89,5 +95,5 @@ def from_row(row: dict[str, Any]) -> ReportRun:
                    system=row["system"] if isinstance(row.get("system"), dict) else {},
                    settings=row["settings"] if isinstance(row.get("settings"), dict) else {},
                    labels=list(row.get("labels") or []), path=str(folder or ""))
-    rr.notes.append("run folder no longer on disk: stored figures only")
+    rr.notes.append(note)
     return rr

@@ -93,7 +93,8 @@ def _iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def _fingerprint(run: FinishedRun) -> str:
+def fingerprint(run: FinishedRun) -> str:
+    """sha256 of the run's result files: what identifies a recorded run."""
     h = hashlib.sha256()
     for kind in sorted(run.parts):
         h.update(kind.encode())
@@ -120,7 +121,7 @@ def row_from_run(run: FinishedRun) -> dict[str, Any]:
     return {
         "finished_at": _iso(run.finished_at),
         "run_dir": str(run.path),
-        "fingerprint": _fingerprint(run),
+        "fingerprint": fingerprint(run),
         "benchmark": run.benchmark,
         "scenario": run.scenario,
         "backend": run.backend,
