@@ -200,3 +200,16 @@ def test_empty_or_missing_root(tmp_path):
     assert not rep.ok and rep.errors[0].rule == "layout"
     rep = check_submission(tmp_path / "nope")
     assert not rep.ok
+
+
+def test_an_accuracy_log_of_another_scenario_is_flagged(tree):
+    """A stale Offline accuracy log copied under Server: the checker names it (the official one does not)."""
+    from podium.submission.checks import Findings, check_accuracy
+
+    f = Findings(tree)
+    check_accuracy(f, tree / OFF / "accuracy", "resnet", True, "Server")
+    assert any(p.rule == "log" and "accuracy log is a Offline run but its folder is Server" in p.message
+               for p in f.problems)
+    f = Findings(tree)
+    check_accuracy(f, tree / OFF / "accuracy", "resnet", True, "Offline")
+    assert not [p for p in f.problems if p.rule == "log"]

@@ -199,7 +199,7 @@ def _check_model(f: Findings, report: CheckReport, sub: Path, division: str, clo
         before = f.error_count
         meas = sub / "measurements" / system_id / model_dir.name / scen_dir.name
         check_measurements(f, meas, sub, system_id, model_dir.name, scen_dir.name)
-        acc = check_accuracy(f, scen_dir / "accuracy", model, closed)
+        acc = check_accuracy(f, scen_dir / "accuracy", model, closed, scen_dir.name)
         perf_root = scen_dir / "performance"
         run = perf_root / "run_1"
         perf = None

@@ -147,12 +147,7 @@ def check_performance(f: Findings, folder: Path, model: str, scenario_folder: st
         f.error("log", detail, f"error entry in the log: {message}")
     if out.scenario is None:
         return out
-    allowed = {scenario_folder}
-    if scenario_folder == "Offline":
-        allowed |= {"SingleStream", "MultiStream"}  # inferred Offline results
-    if scenario_folder == "MultiStream":
-        allowed.add("SingleStream")
-    if out.scenario not in allowed:
+    if out.scenario not in _scenarios_allowed_in(scenario_folder):
         f.error("log", detail, f"the log is a {out.scenario} run but its folder is {scenario_folder}")
 
     if log.get("result_validity") != "VALID" and "result_validity" in log:
@@ -240,8 +235,20 @@ class AccuracyOutcome:
     ok: bool = False
 
 
-def check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> AccuracyOutcome:
-    """accuracy.txt metric vs target and hash line, the truncated accuracy log, no errors in the detail log."""
+def _scenarios_allowed_in(scenario_folder: str) -> set[str]:
+    """Which logged scenarios a scenario folder may hold (inferred Offline/MultiStream results included)."""
+    allowed = {scenario_folder}
+    if scenario_folder == "Offline":
+        allowed |= {"SingleStream", "MultiStream"}
+    if scenario_folder == "MultiStream":
+        allowed.add("SingleStream")
+    return allowed
+
+
+def check_accuracy(f: Findings, folder: Path, model: str, closed: bool,
+                   scenario_folder: str | None = None) -> AccuracyOutcome:
+    """accuracy.txt metric vs target and hash line, the truncated accuracy log, no errors in the detail log, and
+    (podium) the detail log is an accuracy run of the folder's scenario: a log another run left is caught."""
     out = AccuracyOutcome()
     before = f.error_count
     txt = folder / rules.ACCURACY_TXT
@@ -294,6 +301,13 @@ def check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> Accur
                 f.error("log", detail, f"line {n} starts with :::MLLOG but is not JSON: {text}")
             for message in mlog.errors():
                 f.error("log", detail, f"error entry in the log: {message}")
+            logged = mlog.get("effective_scenario")
+            if scenario_folder is not None and isinstance(logged, str) \
+                    and logged not in _scenarios_allowed_in(scenario_folder):
+                f.error("log", detail, f"the accuracy log is a {logged} run but its folder is {scenario_folder}")
+            mode = mlog.get("effective_test_mode")
+            if isinstance(mode, str) and mode not in ("AccuracyOnly", "SubmissionRun"):
+                f.error("log", detail, f"the accuracy folder holds a {mode} run, expected AccuracyOnly")
         except OSError as exc:
             f.error("files", detail, f"cannot read ({exc.strerror})")
     out.ok = f.error_count == before and acc is not None
