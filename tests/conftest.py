@@ -11,13 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SPEC_EXAMPLES = ROOT.parent / "shared" / "spec" / "examples" / "official-v2.1"
+SPEC_EXAMPLES = ROOT / "tests" / "data" / "official_examples" / "official-v2.1"
 
 
 @pytest.fixture
 def spec_examples() -> Path:
     if not SPEC_EXAMPLES.is_dir():
-        pytest.skip("shared/spec/examples not present beside the checkout")
+        pytest.fail(f"official example logs missing: {SPEC_EXAMPLES}")
     return SPEC_EXAMPLES
 
 

@@ -22,6 +22,8 @@ Names, defaults, enum values and call semantics follow the official v2.1 binding
 * ``TestSettings.FromConfig`` reads the file with podium's strict parser (``podium.loadgen.config``):
   0 on success, ``-ENOENT`` when the file cannot be opened, ``-EINVAL`` for any malformed entry (the
   one-line ``file:line: ...`` reason is printed to stderr); the settings are left untouched on error.
+  ``model`` is matched verbatim, as the official does: ``bert-99`` reads ``bert-99.*`` keys, never ``bert.*``
+  ones (podium's own settings builder maps benchmark names; the drop-in does not).
 * Attribute assignments are type-checked as pybind11 checks them (a float for an integer field, an int for
   an enum field, or a misspelt attribute name raise ``TypeError``/``AttributeError``).
 
@@ -31,11 +33,16 @@ Deliberate differences from the official binding:
   (``-EINVAL``), and the scenario must be spelt exactly ``SingleStream``, ``MultiStream``, ``Server`` or
   ``Offline`` (the official silently skips every scenario-specific key for another spelling).
   ``conf_type`` (a later binding's 4th argument) is accepted and ignored: v2.1 semantics apply.
+  A UTF-8 byte-order mark at the start of the file is skipped (the official makes it part of the first
+  key, which then silently never matches).
 * ``StartTest`` does not raise for podium's user errors (``PodiumError``): the message is printed to stderr
   and the call returns, as the official prints and returns when it cannot open its logs.
 * An exception raised by ``response_cb``, or a response with a null ``data`` and a non-zero ``size`` that
   is accuracy-logged (the official would crash), completes the samples of the call normally, logs empty data
   for that sample, and is raised from ``QuerySamplesComplete`` once the call has been recorded.
+* A response ``size`` is taken in full (a size_t, as the official), but one larger than the machine's
+  physical memory is refused like a null ``data``: empty data is logged and a ``ValueError`` naming the
+  size is raised from ``QuerySamplesComplete`` (the official would read past the buffer and crash).
 * ``QuerySamplesComplete`` with no test running is ignored (a warning on stderr) instead of crashing.
 * ``AbortTest`` (not in the official v2.1 Python binding; in its C++ API) is provided and stops issuing
   in the running test (``podium.loadgen.abort_test``).
@@ -323,8 +330,11 @@ class TestSettings(_Struct):
                   f"got {scenario!r}", file=sys.stderr)
             return -errno.EINVAL
         try:
-            entries = _config.parse_config_file(name)
-            updated = _config.apply_config(self._to_podium(), entries, model, _ps.Scenario(scenario), source=name)
+            # verbatim_model: the official matches ``model`` as given (no bert-99 -> bert mapping, which is
+            # podium's own settings builder's convenience), so bert-99 never picks up bert.* lines.
+            entries = _config.parse_config_file(name, verbatim_model=True)
+            updated = _config.apply_config(self._to_podium(), entries, model, _ps.Scenario(scenario), source=name,
+                                           verbatim_model=True)
         except ConfigError as exc:
             print(str(exc), file=sys.stderr)
             return -errno.EINVAL
@@ -685,10 +695,50 @@ class _RawData:
                     f"QuerySamplesComplete: the response for id {r.id} has data=0 (a null pointer) and size={size}; "
                     "empty data was logged"))
                 return b""
-            return ctypes.string_at(r.data, size)
+            limit = _memory_limit()
+            if size > limit:
+                call.errors.append(ValueError(
+                    f"QuerySamplesComplete: the response for id {r.id} has size={size} bytes, more than this "
+                    f"machine's memory ({limit} bytes); expected the byte count of the data; empty data was logged"))
+                return b""
+            try:
+                return _read_host(r.data, size)
+            except MemoryError:
+                call.errors.append(ValueError(
+                    f"QuerySamplesComplete: the response for id {r.id} has size={size} bytes, too many to copy "
+                    "into memory; empty data was logged"))
+                return b""
         except BaseException as exc:  # noqa: BLE001 - re-raised after the engine has recorded the call
             call.errors.append(exc)
             return b""
+
+
+def _host_view(address: int, size: int) -> ctypes.Array:
+    """A zero-copy ctypes view of ``size`` bytes at the raw host ``address`` (its length is a Py_ssize_t)."""
+    return (ctypes.c_char * size).from_address(address)
+
+
+def _read_host(address: int, size: int) -> bytes:
+    """The ``size`` bytes at the raw host ``address``, ``size`` taken in full (the official's is a size_t)."""
+    if size <= _I32_MAX:
+        return ctypes.string_at(address, size)
+    # ctypes.string_at passes its size as a C int: 2**32 + 2 would read 2 bytes and 2**40 none.
+    return _host_view(address, size).raw
+
+
+_memory_bytes: int | None = None
+
+
+def _memory_limit() -> int:
+    """The most bytes one response may claim: the machine's physical memory (a larger size cannot be real
+    data, and copying it would read far past the caller's buffer; the official would crash)."""
+    global _memory_bytes
+    if _memory_bytes is None:
+        try:
+            _memory_bytes = min(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), sys.maxsize)
+        except (AttributeError, OSError, ValueError):  # no sysconf (Windows): only Python's own limit
+            _memory_bytes = sys.maxsize
+    return _memory_bytes
 
 
 class _LazyData:

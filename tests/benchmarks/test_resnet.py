@@ -231,9 +231,9 @@ def test_end_to_end_run_with_a_model_from_a_path(tmp_path: Path, imagenet: tuple
     out = run_benchmark(RunRequest(benchmark="resnet", scenario="SingleStream", model_path=str(tiny_model),
                                    data_dir=str(root), output=str(tmp_path / "out"), duration_s=0.2))
     assert out.performance is not None and out.performance.performance.sample_count >= 1
-    acc = (tmp_path / "out" / "accuracy" / "accuracy.txt").read_text()
+    acc = (tmp_path / "out" / "latest" / "accuracy" / "accuracy.txt").read_text()
     assert acc.startswith("accuracy=") and acc.rstrip().endswith(f"total={len(names)}")
-    logged = json.loads((tmp_path / "out" / "accuracy" / "mlperf_log_accuracy.json").read_text())
+    logged = json.loads((tmp_path / "out" / "latest" / "accuracy" / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in logged) == list(range(len(names)))
     assert all(len(e["data"]) == 8 for e in logged)  # one float32 each
 

@@ -231,9 +231,9 @@ def test_end_to_end_run_with_a_model_from_a_path(tmp_path: Path, openimages: Pat
     register(RetinaNetBenchmark())
     run_benchmark(RunRequest(benchmark="retinanet", scenario="Offline", model_path=str(path), batch_size=1,
                              data_dir=str(openimages), output=str(tmp_path / "out"), duration_s=0.2))
-    acc = (tmp_path / "out" / "accuracy" / "accuracy.txt").read_text()
+    acc = (tmp_path / "out" / "latest" / "accuracy" / "accuracy.txt").read_text()
     assert acc.splitlines()[-1].startswith("mAP=")
-    logged = json.loads((tmp_path / "out" / "accuracy" / "mlperf_log_accuracy.json").read_text())
+    logged = json.loads((tmp_path / "out" / "latest" / "accuracy" / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in logged) == [0, 1, 2, 3]
     for e in logged:
         rows = np.frombuffer(bytes.fromhex(e["data"]), "<f4").reshape(-1, 7)

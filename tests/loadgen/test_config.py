@@ -541,6 +541,44 @@ def test_alias_model_matches_conf_model_keys_in_apply_config() -> None:
     assert s.server_target_latency_ns == 77_000_000
 
 
+def test_verbatim_model_matches_the_name_as_given_like_the_official() -> None:
+    entries = parse_config_text("bert.Server.target_latency = 77\n", "mlperf.conf")
+    s = apply_config(Settings(), entries, "bert-99", "Server", verbatim_model=True)
+    assert s.server_target_latency_ns == Settings().server_target_latency_ns  # bert.* never matches bert-99
+    s = apply_config(Settings(), entries, "bert", "Server", verbatim_model=True)
+    assert s.server_target_latency_ns == 77_000_000
+
+
+def test_keys_naming_a_benchmark_are_rejected_unless_verbatim() -> None:
+    text = "bert-99.Server.target_qps = 42\n"
+    with pytest.raises(ConfigError, match=r"^u\.conf:1: expected the mlperf\.conf model name 'bert'"):
+        parse_config_text(text, "u.conf")
+    with pytest.raises(ConfigError, match="expected the mlperf.conf model name"):
+        apply_config(Settings(), {"bert-99.Server.target_qps": "42"}, "bert-99", "Server")
+    entries = parse_config_text(text, "u.conf", verbatim_model=True)
+    assert apply_config(Settings(), entries, "bert-99", "Server", verbatim_model=True).server_target_qps == 42.0
+
+
+# ------------------------------------------------------------------------------------------- byte-order mark
+
+
+def test_utf8_bom_does_not_disable_the_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "user.conf"
+    path.write_bytes("\ufeffresnet50.Offline.target_qps = 1234\n*.*.min_duration = 5\n".encode("utf-8"))
+    assert parse_config_file(path) == {"resnet50.Offline.target_qps": "1234", "*.*.min_duration": "5"}
+    s = load_settings("resnet50", "Offline", user_conf=path)
+    assert s.offline_expected_qps == 1234.0 and s.min_duration_ms == 5
+    # parse_config_text too (text read by the caller with plain UTF-8 keeps the BOM character)
+    assert parse_config_text("\ufeff*.*.mode = 1\n", "t.conf") == {"*.*.mode": "1"}
+
+
+def test_bom_only_at_the_start_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "user.conf"
+    path.write_bytes(b"*.*.mode = 1\n\xef\xbb\xbf*.*.min_duration = 5\n")
+    with pytest.raises(ConfigError, match=r"user\.conf:2: "):
+        parse_config_file(path)
+
+
 # ------------------------------------------------------------------------------------------------- to_dict
 
 

@@ -1,5 +1,8 @@
 """Podium reruns the settings of the official v2.1 example logs and must write the same layout, keys, order,
-formats, loaded sets, schedules and accuracy-log pairs (spec/examples/official-v2.1)."""
+formats, loaded sets, schedules and accuracy-log pairs.
+
+The example logs are data kept in the repository: tests/data/official_examples/official-v2.1 (a copy of the
+spec's examples/official-v2.1, see its README.md), so these tests run from a plain clone."""
 
 from __future__ import annotations
 
@@ -106,3 +109,12 @@ def test_performance_accuracy_log_is_empty_like_official(name, tmp_path, spec_ex
     _run(name, tmp_path)
     assert (tmp_path / "mlperf_log_accuracy.json").read_text() == (
         spec_examples / name / "mlperf_log_accuracy.json").read_text() == "[\n]\n"
+
+
+def test_invalid_reason_identical_to_official_including_trailing_space(tmp_path, spec_examples):
+    # The official appends "<recommendation> " per failed constraint and logs the text as it is.
+    _run("Offline", tmp_path)
+    ours = {r["key"]: r["value"] for r in read_detail_log(tmp_path / "mlperf_log_detail.txt")}
+    theirs = {r["key"]: r["value"] for r in read_detail_log(spec_examples / "Offline" / "mlperf_log_detail.txt")}
+    assert theirs["result_invalid_reason"].endswith(". ")
+    assert ours["result_invalid_reason"] == theirs["result_invalid_reason"]

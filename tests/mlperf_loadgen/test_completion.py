@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import array
+import ctypes
 import json
+import mmap
+import os
 import threading
 import time
 
@@ -336,3 +339,77 @@ def test_official_server_demo_on_threads(tmp_path):
     res = lg._last_result
     assert res.performance.query_count >= 50 and not res.timed_out and not res.errors
     assert res.performance.sample_latency_min >= 1_000_000
+
+
+# ------------------------------------------------------------------------ sizes beyond a C int (issue 13)
+def _mem_available() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def test_host_view_spans_a_size_beyond_a_c_int():
+    """2**32 + 2 bytes are 2**32 + 2 bytes (the official's size is a size_t), not 2 (a C int's wrap)."""
+    size = 2**32 + 2
+    region = mmap.mmap(-1, size)  # anonymous and lazily mapped: untouched pages cost no memory
+    region[:4] = b"head"
+    region[size - 4:] = b"tail"
+    address = ctypes.addressof(ctypes.c_char.from_buffer(region))  # the temporary export ends here
+    view = lg._host_view(address, size)
+    assert len(view) == size
+    assert view[:4] == b"head" and view[size - 4:size] == b"tail"
+    del view
+    region.close()
+
+
+def test_a_logged_response_is_read_with_its_full_size(monkeypatch):
+    reads = []
+    monkeypatch.setattr(lg, "_memory_bytes", 2**36)  # a 64 GiB machine: 4 GiB + 2 is a plausible size
+    monkeypatch.setattr(lg, "_read_host", lambda address, size: reads.append((address, size)) or b"ok")
+    r = lg.QuerySampleResponse(7, 0x1000, 2**32 + 2)
+    call = lg._Call(None)
+    assert bytes(lg._RawData(r, call)) == b"ok"
+    assert reads == [(0x1000, 2**32 + 2)] and not call.errors
+
+
+@pytest.mark.skipif(os.environ.get("PODIUM_BIG_MEMORY_TESTS") != "1" or _mem_available() < 12 * 2**30,
+                    reason="copies 4 GiB (~20 s): set PODIUM_BIG_MEMORY_TESTS=1 on a machine with 12 GiB free")
+def test_size_beyond_a_c_int_is_copied_in_full():
+    size = 2**32 + 2
+    region = mmap.mmap(-1, size)
+    region[:4] = b"head"
+    region[size - 4:] = b"tail"
+    address = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    data = bytes(lg._RawData(lg.QuerySampleResponse(7, address, size), lg._Call(None)))
+    assert len(data) == size and data[:4] == b"head" and data[-4:] == b"tail"
+    del data
+    region.close()
+
+
+def test_size_beyond_the_machine_memory_is_an_error_naming_the_size(sim, tmp_path):
+    clock = sim()
+    buf = array.array("B", b"abcd")
+    errors = []
+
+    def respond(samples):
+        try:
+            lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, buf.buffer_info()[0], 2**40) for s in samples])
+        except ValueError as exc:
+            errors.append(str(exc))
+
+    log = _perf_run(tmp_path, clock, respond, 0.3)
+    assert len(errors) == len(log) > 0  # one error per logged sample; the old code logged 0 bytes silently
+    assert "size=1099511627776 bytes" in errors[0] and "\n" not in errors[0]
+    assert all(e["data"] == "" for e in log)
+    assert not lg._last_result.timed_out
+
+
+def test_small_sizes_still_read_exactly():
+    buf = array.array("B", bytes(range(200)))
+    r = lg.QuerySampleResponse(1, buf.buffer_info()[0], 200)
+    assert bytes(lg._RawData(r, lg._Call(None))) == bytes(range(200))

@@ -111,3 +111,68 @@ def test_scenario_must_be_spelt_exactly(tmp_path, capsys):
 def test_arguments_must_be_strings(tmp_path):
     with pytest.raises(TypeError):
         lg.TestSettings().FromConfig(str(tmp_path / "x"), 3, "Offline")
+
+
+# ----------------------------------------------------------------------- model name matched verbatim (issue 13)
+_BERT_ONLY = ("bert.*.performance_sample_count_override = 10833\n"
+              "bert.Server.target_latency = 130\n"
+              "bert.Offline.min_query_count = 77\n")
+
+
+def test_benchmark_name_is_not_mapped_so_bert_99_picks_up_no_bert_lines(tmp_path):
+    # The official FromConfig looks up "bert-99.Server.target_latency", "*.Server...", "bert-99.*...",
+    # "*.*..." only: the bert.* lines never match the model name bert-99.
+    conf = tmp_path / "mlperf.conf"
+    conf.write_text(_BERT_ONLY)
+    s = lg.TestSettings()
+    before = _snapshot(s)
+    assert s.FromConfig(str(conf), "bert-99", "Offline") == 0
+    assert _snapshot(s) == before
+
+
+def test_base_model_name_picks_up_the_bert_lines(tmp_path):
+    conf = tmp_path / "mlperf.conf"
+    conf.write_text(_BERT_ONLY)
+    s = lg.TestSettings()
+    assert s.FromConfig(str(conf), "bert", "Offline") == 0
+    assert s.performance_sample_count_override == 10833
+    assert s.server_target_latency_ns == 130_000_000
+    assert s.min_query_count == 77
+
+
+def test_builtin_mlperf_conf_with_benchmark_names_reads_only_wildcard_lines():
+    path = str(config.builtin_mlperf_conf_path())
+    for model, base in (("bert-99", "bert"), ("bert-99.9", "bert"), ("resnet", "resnet50")):
+        s = lg.TestSettings()
+        assert s.FromConfig(path, model, "Server") == 0
+        assert s.performance_sample_count_override == 0  # the per-model line is not read
+        assert s.server_target_latency_ns == 10_000_000  # *.Server.target_latency, not the model's own
+        assert s.qsl_rng_seed == 14284205019438841327  # *.*. lines apply as usual
+        b = lg.TestSettings()
+        assert b.FromConfig(path, base, "Server") == 0
+        assert b.performance_sample_count_override in (10833, 1024)
+
+
+def test_keys_naming_a_benchmark_are_accepted_and_match_that_name_verbatim(tmp_path):
+    # Podium's own settings builder rejects 'bert-99.Server...' keys (it maps bert-99 to bert, so they could
+    # never match); the drop-in matches verbatim, like the official, so such a key is read for 'bert-99'.
+    conf = tmp_path / "user.conf"
+    conf.write_text("bert-99.Server.target_qps = 42\nbert-99.9.*.min_query_count = 9\n")
+    s = lg.TestSettings()
+    assert s.FromConfig(str(conf), "bert-99", "Server") == 0
+    assert s.server_target_qps == 42.0 and s.min_query_count == 100
+    s = lg.TestSettings()
+    assert s.FromConfig(str(conf), "bert-99.9", "Server") == 0
+    assert s.server_target_qps == 1.0 and s.min_query_count == 9
+    s = lg.TestSettings()
+    assert s.FromConfig(str(conf), "bert", "Server") == 0
+    assert _snapshot(s) == _snapshot(lg.TestSettings())
+
+
+def test_utf8_byte_order_mark_does_not_disable_the_first_line(tmp_path):
+    conf = tmp_path / "user.conf"
+    conf.write_bytes(b"\xef\xbb\xbfresnet50.Offline.target_qps = 1234\n*.*.min_duration = 77\n")
+    s = lg.TestSettings()
+    assert s.FromConfig(str(conf), "resnet50", "Offline") == 0
+    assert s.offline_expected_qps == 1234.0
+    assert s.min_duration_ms == 77

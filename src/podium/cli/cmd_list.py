@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -21,37 +22,50 @@ def add_build_model_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=build_model)
 
 
-def run(args: argparse.Namespace) -> int:
-    from podium.backends import available_backends
-    from podium.benchmarks import list_benchmarks
+def benchmarks_table() -> Table:
+    """Every benchmark and what it needs here, in 80 columns: abbreviated scenarios and needs (the caption
+    says what they stand for); names, scenarios and needs never wrap."""
+    from podium.benchmarks import Benchmark, list_benchmarks
+    from podium.cli.cmd_results import narrow_table
 
-    console = Console()
-    from podium.benchmarks import Benchmark
-
-    short = {"SingleStream": "SS", "MultiStream": "MS", "Server": "Server", "Offline": "Offline"}
-    t = Table(title="Benchmarks (SS = SingleStream, MS = MultiStream)")
-    for col in ("name", "conf model", "scenarios", "model", "data", "status"):
-        t.add_column(col, no_wrap=col in ("name", "conf model"))
+    short = {"SingleStream": "SS", "MultiStream": "MS", "Server": "Srv", "Offline": "Off"}
+    t = narrow_table("Benchmarks", caption_justify="left", caption=(
+        "SS SingleStream, MS MultiStream, Srv Server, Off Offline. needs: model = --model-path FILE, "
+        "build = podium build-model, data = --data-dir DIR. synthetic = --synthetic runs performance only "
+        "without the files; random-W = random weights (accuracy meaningless)."))
+    for col in ("name", "conf", "scenarios", "needs", "status"):
+        t.add_column(col, no_wrap=col != "status", overflow="fold" if col == "status" else None)
     for b in list_benchmarks():
+        needs = []
         try:
             default = b.default_model_path()
-            model = "shipped" if default is not None and default.is_file() else (
-                "--model-path" if b.needs_model_path else "build")
+            if not (default is not None and default.is_file()):
+                needs.append("model" if b.needs_model_path else "build")
         except Exception as exc:  # a benchmark's model lookup must not break the listing
-            model = f"error: {exc}"
-        data = "--data-dir" if b.needs_data_dir else "bundled"
-        status = "ready" if model == "shipped" and data == "bundled" else "needs files"
-        if status != "ready" and type(b).synthetic_variant is not Benchmark.synthetic_variant:
-            status += "; --synthetic runs perf only"
+            needs.append(f"model (error: {exc})")
+        if b.needs_data_dir:
+            needs.append("data")
+        status = "ready" if not needs else "needs files"
+        if needs and type(b).synthetic_variant is not Benchmark.synthetic_variant:
+            status = "synthetic"
         if b.random_weights:
-            status += " (random weights)"
-        t.add_row(b.name, b.conf_model, ",".join(short.get(x, x) for x in b.scenarios), model, data, status)
-    console.print(t)
-    bt = Table(title="Backends")
-    bt.add_column("name")
-    bt.add_column("status")
+            status += " random-W"
+        t.add_row(b.name, b.conf_model, " ".join(short.get(x, x) for x in b.scenarios), escape(", ".join(needs)),
+                  status)
+    return t
+
+
+def run(args: argparse.Namespace) -> int:
+    from podium.backends import available_backends
+    from podium.cli.cmd_results import narrow_table
+
+    console = Console()
+    console.print(benchmarks_table())
+    bt = narrow_table("Backends")
+    bt.add_column("name", no_wrap=True)
+    bt.add_column("status", overflow="fold")
     for name, status in available_backends().items():
-        bt.add_row(name, status)
+        bt.add_row(name, escape(status))
     console.print(bt)
     console.print("Scenarios: SingleStream, MultiStream, Server, Offline.  "
                   "Modes: performance, accuracy, submission.")

@@ -8,8 +8,8 @@ import sys
 
 from rich.console import Console, JustifyMethod
 from rich.markup import escape
-from rich.table import Table
 
+from podium.cli.cmd_results import narrow_table
 from podium.errors import PodiumError
 
 
@@ -94,36 +94,54 @@ def compare_cmd(args: argparse.Namespace) -> int:
     cmp = compare(benchmark, scenario, value, accelerators=accelerators, labels=labels)
     header, _ = load_published()
     console = Console()
-    t = Table(title=f"{benchmark} {scenario}: your result beside {CLAIM_LABEL}S", caption=(
+    t = narrow_table(f"{benchmark} {scenario}: your result beside {CLAIM_LABEL}S", caption_justify="left",
+                     caption=(
         "CLAIM = a figure from an MLPerf v2.1 submitter's own statement, not verified by podium; ratio = yours / "
-        "theirs per accelerator (latency: theirs / yours). "
+        "theirs per accelerator (latency: theirs / yours); acc. = accelerators. "
         + header["caveat"]))
     cols: tuple[tuple[str, JustifyMethod], ...] = (
         ("", "left"), ("who / system (accelerator)", "left"), ("value", "right"), ("unit", "left"),
         ("acc.", "right"), ("per acc.", "right"), ("ratio", "right"))
+    # Fits 80 columns: only the who/system column folds; every figure stays on one line.
     for col, justify in cols:
-        t.add_column(col, justify=justify, no_wrap=col != "who / system (accelerator)",
-                     min_width=24 if col.startswith("who") else None)
+        t.add_column(col, justify=justify, no_wrap=not col.startswith("who"),
+                     overflow="fold" if col.startswith("who") else None, min_width=16 if col.startswith("who") else None,
+                     ratio=1 if col.startswith("who") else None)
     mine_per = cmp.per_accelerator
-    mine_text = (str(args.run) if args.run else "") + ("; " + "; ".join(labels) if labels else "")
+    # Label heads only ("short run"): the labels in full are printed once under the table.
+    heads = [lbl.split(":", 1)[0] for lbl in labels]
+    mine_text = (str(args.run) if args.run else "") + ("; " + "; ".join(heads) if heads else "")
     t.add_row("[bold]YOURS[/]", escape(mine_text),
-              _fmt_value(value), cmp.unit, "" if accelerators is None else str(accelerators),
+              _fmt_value(value), _unit(cmp.unit), "" if accelerators is None else str(accelerators),
               "" if mine_per is None else _fmt_value(mine_per), "")
     for f in cmp.figures:
         ratio = cmp.ratio(f)
         qual = {"at least": ">=", "up to": "<=", "about": "~"}.get(f.qualifier, "")
-        who = f"{f.submitter}: {f.system}" + (f" ({f.accelerator})" if f.accelerator else "")
-        t.add_row("CLAIM", escape(who), f"{qual}{_fmt_value(f.value)}", f.unit,
+        system = f.accelerator if f.accelerator and f.system in f.accelerator else f.system
+        # The accelerator in brackets only when the system name does not already say it.
+        acc_note = f.accelerator and f.accelerator not in system and system not in f.accelerator
+        who = f"{f.submitter}: {system}" + (f" ({f.accelerator})" if acc_note else "")
+        t.add_row("CLAIM", escape(who), f"{qual}{_fmt_value(f.value)}", _unit(f.unit),
                   "" if f.accelerators is None else str(f.accelerators),
                   "" if f.per_accelerator is None else _fmt_value(f.per_accelerator),
                   "" if ratio is None else f"{ratio:.3g}x")
     console.print(t)
+    for lbl in labels:
+        console.print(f"[yellow]note:[/] {escape(lbl)}", highlight=False)
     if not cmp.figures:
         console.print(f"no published figure for {benchmark} {scenario}")
     if cmp.unit in ("samples/s", "queries/s") and accelerators is None:
         print("per-accelerator figures need --accelerators N (how many accelerators produced your result)",
               file=sys.stderr)
     return 0
+
+
+_UNITS = {"samples/s": "smp/s", "queries/s": "q/s", "inferences/s": "inf/s"}
+
+
+def _unit(unit: str) -> str:
+    """Short units for the 80-column table (the caption and the page say the long forms)."""
+    return _UNITS.get(unit, unit)
 
 
 def _fmt_value(v: float) -> str:

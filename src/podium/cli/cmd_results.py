@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from rich import box
 from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
@@ -43,6 +44,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--delete", metavar="ID", type=int, action="append", default=[], help="remove a row")
     p.add_argument("--db", metavar="FILE", help=f"store file (default: ${ENV_VAR} or ~/.local/share/podium/...)")
     p.set_defaults(func=run)
+
+
+#: Short scenario names for narrow tables (the caption says what they stand for).
+SCENARIO_SHORT = {"SingleStream": "SS", "MultiStream": "MS"}
+SCENARIO_NOTE = "SS = SingleStream, MS = MultiStream"
+
+
+def narrow_table(title: str, **kwargs: Any) -> Table:
+    """A rich table without vertical rules (two spaces between columns, a rule under the header): in 80
+    columns it has room for ~20 more characters of content than a boxed table, so rows stay one line."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                 padding=(0, 1, 0, 0), **kwargs)
 
 
 def _fmt(col: str, v: Any) -> str:
@@ -93,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             writer(rows, sys.stdout, columns)
         return 0
     if columns:
-        t = Table(title=f"{len(rows)} run(s) in {path}")
+        t = narrow_table(f"{len(rows)} run(s) in {path}")
         for c in columns:
             t.add_column(c, overflow="fold")
         for r in rows:
@@ -119,13 +132,19 @@ def _flags(r: dict[str, Any]) -> str:
 
 
 def _brief_table(rows: list[dict[str, Any]], title: str) -> Table:
-    t = Table(title=title)
+    """The default ``podium results`` table; fits 80 columns: key values never wrap (only flags fold), SS/MS
+    for the stream scenarios, the W column only when a run measured power."""
+    with_power = any(r.get("power_watts") is not None for r in rows)
+    short = any(r.get("scenario") in SCENARIO_SHORT for r in rows)
+    t = narrow_table(title, caption=SCENARIO_NOTE if short else None, caption_justify="left")
     cols: tuple[tuple[str, JustifyMethod], ...] = (
-        ("id", "right"), ("finished", "left"), ("benchmark", "left"), ("scenario", "left"), ("result", "right"),
-        ("accuracy", "right"), ("W", "right"), ("flags", "left"))
+        ("id", "right"), ("finished", "left"), ("benchmark", "left"), ("scen.", "left"), ("result", "right"),
+        ("acc.", "right"), ("W", "right"), ("flags", "left"))
     for name, justify in cols:
-        t.add_column(name, justify=justify, no_wrap=name in ("id", "result", "accuracy"),
-                     min_width=9 if name == "flags" else None)
+        if name == "W" and not with_power:
+            continue
+        t.add_column(name, justify=justify, no_wrap=name != "flags", overflow="fold" if name == "flags" else None,
+                     min_width=7 if name == "flags" else None)
     for r in rows:
         value = r.get("metric_value")
         unit = r.get("metric_unit") or ""
@@ -136,7 +155,10 @@ def _brief_table(rows: list[dict[str, Any]], title: str) -> Table:
         acc = r.get("accuracy_value")
         acc_text = "" if acc is None else f"{acc:.2f}" + ("" if r.get("accuracy_passed") else " LOW")
         watts = r.get("power_watts")
-        t.add_row(str(r.get("id")), str(r.get("finished_at") or "")[5:16].replace("T", " "), str(r.get("benchmark")),
-                  str(r.get("scenario")), result, acc_text,
-                  "" if watts is None else f"{watts:,.1f}", _flags(r))
+        scen = str(r.get("scenario"))
+        cells = [str(r.get("id")), str(r.get("finished_at") or "")[5:16].replace("T", " "),
+                 escape(str(r.get("benchmark"))), SCENARIO_SHORT.get(scen, scen), result, acc_text]
+        if with_power:
+            cells.append("" if watts is None else f"{watts:,.1f}")
+        t.add_row(*cells, _flags(r))
     return t

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -133,34 +134,64 @@ def check(args: argparse.Namespace) -> int:
     return 1
 
 
+def _unit(units: str) -> str:
+    return {"Latency (ms)": "ms", "Samples/s": "smp/s", "Queries/s": "q/s"}.get(units, units)
+
+
+def results_table(rep: Any, root: Path) -> Table:
+    """The tree's results as a rich table that fits 80 columns: one row per measured scenario, accepted or not
+    (the status column says which), the division and category in the row's first cell."""
+    from podium.cli.cmd_results import SCENARIO_NOTE, SCENARIO_SHORT, narrow_table
+    from podium.submission.table import table_rows
+
+    t = narrow_table(f"MLPerf v2.1 results in {root}", caption_justify="left",
+                     caption=f"{SCENARIO_NOTE}; smp/s = samples/s, q/s = queries/s, inf. = inferred")
+    t.add_column("submitter/system", overflow="fold", ratio=1)
+    t.add_column("benchmark", no_wrap=True)
+    t.add_column("scen.", no_wrap=True)
+    t.add_column("result", justify="right", no_wrap=True)
+    t.add_column("acc.", justify="right", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    for row, r in zip(rep.measured, table_rows(rep.measured), strict=True):
+        result = f"{r['Result']:,.2f} {_unit(r['Units'])}" + (" (inf.)" if r["Inferred"] else "")
+        if rep.scenarios.get(row.location):
+            status = "[green]ok[/]"
+        else:
+            status = f"[red]{row.errors} err[/]" if row.errors else "[red]refused[/]"
+        t.add_row(escape(f"{r['Submitter']}/{r['System']} ({r['Division']} {r['Category']})"), escape(r["Benchmark"]),
+                  SCENARIO_SHORT.get(r["Scenario"], r["Scenario"]), result, escape(str(r["Accuracy"])), status)
+    return t
+
+
 def table(args: argparse.Namespace) -> int:
     from podium.submission import check_submission, write_summary_csv
-    from podium.submission.table import table_rows
 
     root = Path(args.root)
     if not root.is_dir():
         raise PodiumError(f"{root}: no such folder")
     rep = check_submission(root)
-    if args.csv:
-        if args.csv == "-":
-            write_summary_csv(rep.rows, sys.stdout)
-        else:
-            with open(args.csv, "w", encoding="utf-8") as fh:
-                write_summary_csv(rep.rows, fh)
-        return 0 if rep.rows else 1
-    rows = table_rows(rep.rows)
-    t = Table(title=f"MLPerf v2.1 results in {root}")
-    for col in ("submitter", "division", "system", "benchmark", "scenario", "result", "accuracy", "acc."):
-        t.add_column(col, justify="right" if col in ("result", "accuracy", "acc.") else "left",
-                     no_wrap=col in ("result", "accuracy", "benchmark"), overflow="fold")
-    for r in rows:
-        unit = {"Latency (ms)": "ms", "Samples/s": "samples/s", "Queries/s": "queries/s"}.get(r["Units"], r["Units"])
-        result = f"{r['Result']:,.2f} {unit}" + (" (inferred)" if r["Inferred"] else "")
-        t.add_row(r["Submitter"], f"{r['Division']} {r['Category']}", r["System"], r["Benchmark"], r["Scenario"],
-                  result, r["Accuracy"], "" if r["Accelerators"] in (None, "") else str(r["Accelerators"]))
-    console = Console()
-    console.print(t)
+    # Every measured scenario is shown and written, accepted or not: a draft tree (short runs) has no accepted
+    # scenario, and showing only accepted ones used to print nothing and write a header-only CSV. The CSV's
+    # "errors" field and the table's status column say which results the checker would not accept.
+    rows = rep.measured
+    if not rows:
+        first = rep.errors[0].line() if rep.errors else "no scenario folders with a performance result"
+        raise PodiumError(f"{root}: no measured results to tabulate ({len(rep.errors)} errors; first: {first})")
+    if args.csv == "-":
+        write_summary_csv(rows, sys.stdout)
+    else:
+        if args.csv:
+            try:
+                with open(args.csv, "w", encoding="utf-8") as fh:
+                    write_summary_csv(rows, fh)
+            except OSError as exc:
+                raise PodiumError(f"--csv {args.csv}: cannot write it ({exc.strerror or exc})") from None
+        Console().print(results_table(rep, root))
+        if args.csv:
+            print(f"wrote {len(rows)} results to {args.csv}")
+    refused = sum(1 for r in rows if not rep.scenarios.get(r.location))
     if rep.errors:
-        console.print(f"[red]{len(rep.errors)} errors[/]: scenarios with errors are not in the table "
-                      f"(podium submission check {root})")
-    return 0 if rep.rows else 1
+        # One line on stderr so that '--csv -' output stays a clean CSV.
+        print(f"podium: {len(rep.errors)} errors; {refused} of {len(rows)} results would not be accepted "
+              f"(podium submission check {root} lists them)", file=sys.stderr)
+    return 0

@@ -24,13 +24,17 @@ a different number than the user wrote, or only logs an error:
   non-digit (``15.5`` -> 15, ``1e3`` -> 1).  Podium never truncates; it asks for an integer literal.  This
   includes the Server ``target_latency``, which the official parser reads as whole milliseconds;
 * a key that is not ``model.scenario.name``, an unknown scenario spelling (case matters: ``offline`` never
-  matches), an unknown setting name, a benchmark name such as ``bert-99`` in the model position (the
-  lookups use the mlperf.conf model name, ``bert``), and a scenario-specific name under a scenario that
+  matches), an unknown setting name, a benchmark name such as ``bert-99`` in the model position (podium's
+  lookups use the mlperf.conf model name, ``bert``; only the drop-in ``FromConfig``, which matches the model
+  verbatim as the official does, accepts it), and a scenario-specific name under a scenario that
   never reads it (``resnet50.Offline.target_latency``), except for the two such keys the official v2.1
   mlperf.conf itself contains (``target_duration`` anywhere, ``Offline.target_latency_percentile``), which
   are accepted and ignored exactly as the official LoadGen ignores them;
 * values out of range: negative counts, booleans other than 0/1, mode codes other than 0..3, percentiles
   outside (0, 100], a log probability outside [0, 100], rates and latencies <= 0, integers >= 2**64.
+
+One leniency: a UTF-8 byte-order mark at the start of a file is skipped (the official parser makes it part
+of the first key, which then silently never matches).
 
 Units follow the official reader: durations stay in ms (TestSettings holds ``min_duration_ms``), every
 ``target_latency`` is ms and becomes ns (x 1e6), percentiles and ``accuracy_log_probability`` are percents
@@ -220,12 +224,19 @@ class _Problem(Exception):
 # --------------------------------------------------------------------------------------------------- parsing
 
 
-def parse_config_text(text: str, source: str) -> ConfigEntries:
+def parse_config_text(text: str, source: str, *, verbatim_model: bool = False) -> ConfigEntries:
     """Parse settings-file text into ``key -> value text`` (later duplicates overwrite earlier ones).
 
     ``source`` names the file in error messages.  Raises ``ConfigError("<source>:<line>: ...")`` for every
-    line the official parser would ignore, misread or reject (see the module docstring).
+    line the official parser would ignore, misread or reject (see the module docstring).  With
+    ``verbatim_model`` (the drop-in ``FromConfig``, which matches the model name as given, like the official)
+    a benchmark name such as ``bert-99`` in the model position is accepted, since such a key can match there.
+    A leading UTF-8 byte-order mark is skipped.
     """
+    # Editors on Windows write a BOM; the official parser makes it part of the first key, which then never
+    # matches, silently dropping the first line.  Podium reads the line.
+    if text.startswith("\ufeff"):
+        text = text[1:]
     entries = ConfigEntries(source)
     for line_nr, line in enumerate(text.split("\n"), start=1):
         tokens = [t for t in _WHITESPACE_RE.split(line) if t]
@@ -241,7 +252,7 @@ def parse_config_text(text: str, source: str) -> ConfigEntries:
                               f"got {shown!r}")
         try:
             key, value = _split_line(tokens, shown)
-            _check_entry(key, value)
+            _check_entry(key, value, verbatim_model=verbatim_model)
         except _Problem as exc:
             raise ConfigError(f"{source}:{line_nr}: {exc}") from None
         entries[key] = value
@@ -249,10 +260,11 @@ def parse_config_text(text: str, source: str) -> ConfigEntries:
     return entries
 
 
-def parse_config_file(path: str | os.PathLike[str]) -> ConfigEntries:
+def parse_config_file(path: str | os.PathLike[str], *, verbatim_model: bool = False) -> ConfigEntries:
     """Read and parse a settings file; the path as given names it in error messages.
 
     A missing or unreadable file, or one that is not UTF-8 text, raises :class:`ConfigError` naming the path.
+    A UTF-8 byte-order mark at the start is skipped.  ``verbatim_model``: see :func:`parse_config_text`.
     """
     name = os.fspath(path)
     try:
@@ -262,11 +274,12 @@ def parse_config_file(path: str | os.PathLike[str]) -> ConfigEntries:
     except OSError as exc:
         raise ConfigError(f"{name}: cannot read settings file ({exc.strerror or exc})") from None
     try:
-        text = data.decode("utf-8")
+        # utf-8-sig: a leading byte-order mark is not part of the first key (see parse_config_text).
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line_nr = data.count(b"\n", 0, exc.start) + 1
         raise ConfigError(f"{name}:{line_nr}: expected UTF-8 text, got byte 0x{data[exc.start]:02x}") from None
-    return parse_config_text(text, name)
+    return parse_config_text(text, name, verbatim_model=verbatim_model)
 
 
 def _split_line(tokens: list[str], shown: str) -> tuple[str, str]:
@@ -314,8 +327,10 @@ def conf_model_name(model: str) -> str:
     return MODEL_NAME_ALIASES.get(model, model)
 
 
-def _split_key(key: str) -> tuple[str, str, str]:
-    """Split and check ``model.scenario.name``; raise _Problem when it is malformed or unknown."""
+def _split_key(key: str, verbatim_model: bool = False) -> tuple[str, str, str]:
+    """Split and check ``model.scenario.name``; raise _Problem when it is malformed or unknown.
+
+    A benchmark name in the model position is an error unless ``verbatim_model`` (then it can match)."""
     parts = key.split(".")
     if len(parts) < 3 or any(not p for p in parts):
         raise _Problem(f"expected a key of the form 'model.scenario.name', got {key!r}")
@@ -324,7 +339,7 @@ def _split_key(key: str) -> tuple[str, str, str]:
     if "*" in model and model != "*":
         raise _Problem(f"expected a model name or '*' in {key!r}, got {model!r} "
                        "(only a lone '*' is a wildcard)")
-    if model in MODEL_NAME_ALIASES:
+    if model in MODEL_NAME_ALIASES and not verbatim_model:
         raise _Problem(f"expected the mlperf.conf model name {MODEL_NAME_ALIASES[model]!r} in {key!r}, "
                        f"got the benchmark name {model!r} (a key with it never matches)")
     if scenario not in _SCENARIO_TOKENS:
@@ -359,9 +374,9 @@ def _readers(scenario: str, name: str, key: str) -> list[tuple[str, _Spec]]:
     return readers
 
 
-def _check_entry(key: str, value: str) -> None:
+def _check_entry(key: str, value: str, verbatim_model: bool = False) -> None:
     """Check one key and its value text against every setting that may read it; raise _Problem if wrong."""
-    _, scenario, name = _split_key(key)
+    _, scenario, name = _split_key(key, verbatim_model)
     readers = _readers(scenario, name, key)
     number = _parse_number(value, key)
     for label, spec in readers:
@@ -471,7 +486,7 @@ def _lookup(entries: Mapping[str, str], model: str, scenario: str, name: str) ->
 
 
 def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str, scenario: Scenario | str,
-                 source: str = "") -> TestSettings:
+                 source: str = "", *, verbatim_model: bool = False) -> TestSettings:
     """Return a copy of ``settings`` with every setting that ``entries`` supplies for (model, scenario).
 
     This is the official ``FromConfig`` minus the file reading: the caller-scenario keys are looked up under
@@ -480,10 +495,16 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
     TestSettings units.  Settings not supplied keep their value; ``settings.scenario`` is not changed (as
     FromConfig does not).  ``model`` may be a benchmark name (see :data:`MODEL_NAME_ALIASES`) or ``*``.
 
+    ``verbatim_model=True`` is the official ``FromConfig`` exactly (the drop-in ``podium.mlperf_loadgen``
+    uses it): ``model`` is matched as given, so ``bert-99`` matches ``bert-99.*`` keys and never ``bert.*``
+    ones, and keys naming a benchmark are accepted.  The default maps a benchmark name to its mlperf.conf
+    model name first (``bert-99`` -> ``bert``), which is podium's own settings builder's convenience.
+
     Every entry is checked, used or not, so a hand-built dict gets the same checks as a parsed file; errors
     name ``source`` (default: the entries' own source) and the key, and the line when the entries carry it.
     """
-    model = conf_model_name(model)
+    if not verbatim_model:
+        model = conf_model_name(model)
     scen = _as_scenario(scenario)
     src = source or getattr(entries, "source", "") or "<settings>"
     lines: Mapping[str, int] = getattr(entries, "lines", {})
@@ -494,7 +515,7 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
 
     for key, value in entries.items():
         try:
-            _check_entry(key, value)
+            _check_entry(key, value, verbatim_model)
         except _Problem as exc:
             raise ConfigError(f"{where(key)}: {exc}") from None
 

@@ -286,7 +286,7 @@ def detail_metrics(r: PerformanceResult) -> dict[str, Any]:
             rec += f"{r.incomplete_samples} samples never completed (completion timeout). "
         if r.sut_failed_samples:
             rec += f"{r.sut_failed_samples} samples failed in the SUT (answered empty)."
-        m["result_invalid_reason"] = rec.rstrip()
+        m["result_invalid_reason"] = rec  # verbatim: the official keeps the trailing space after each part
     m["early_stopping_result"] = (r.early_stopping.text if r.early_stopping else "").replace("\n", " ")
     m["result_query_count"] = r.query_count
     if r.scenario is Scenario.Server:

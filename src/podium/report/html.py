@@ -45,6 +45,7 @@ margin:1px 2px;font-size:.85em}
 .claim{background:#eef3fb;border:1px solid #9db4dd;padding:8px 12px;border-radius:4px}
 img{max-width:100%;border:1px solid #eee;margin:6px 0}
 .note{color:#666;font-style:italic}
+ol.labels{font-size:.85em;color:#444;margin:4px 0 0 0}
 """
 
 
@@ -62,9 +63,42 @@ def _img(fig: Any, alt: str, name: str, png_dir: Path | None, written: list[Path
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
-def _labels_html(labels: Sequence[str]) -> str:
-    return "".join(f'<span class="label{" invalid" if lbl.startswith("INVALID") else ""}">{_e(lbl)}</span>'
-                   for lbl in labels)
+#: Labels longer than this are written out once, in the list under the results table, and shown elsewhere by
+#: their head and key ("short run [1]"): repeated in full in every row they made rows 6-15 lines tall.
+LONG_LABEL = 24
+
+
+class LabelKeys:
+    """Numbers the long labels of a report in order of first use; ``legend_html`` lists each one once."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, int] = {}
+
+    def key(self, label: str) -> int:
+        return self.keys.setdefault(label, len(self.keys) + 1)
+
+    def legend_html(self) -> str:
+        if not self.keys:
+            return ""
+        items = "".join(f'<li id="label-{k}" value="{k}">{_e(lbl)}</li>' for lbl, k in self.keys.items())
+        return f'<ol class="labels">{items}</ol>'
+
+
+def _head(label: str) -> str:
+    head = label.split(":", 1)[0].strip()
+    return head if len(head) <= LONG_LABEL else head[:LONG_LABEL - 1].rstrip() + "…"
+
+
+def _labels_html(labels: Sequence[str], keys: LabelKeys | None = None) -> str:
+    out = []
+    for lbl in labels:
+        cls = "label invalid" if lbl.startswith("INVALID") else "label"
+        if keys is not None and len(lbl) > LONG_LABEL:
+            k = keys.key(lbl)
+            out.append(f'<span class="{cls}">{_e(_head(lbl))} <a href="#label-{k}">[{k}]</a></span>')
+        else:
+            out.append(f'<span class="{cls}">{_e(lbl)}</span>')
+    return "".join(out)
 
 
 def _num(v: Any, digits: int = 3) -> str:
@@ -88,7 +122,7 @@ def _metric_name(r: ReportRun) -> str:
     return str(r.metric.get("name") or "").replace(" (ns)", "")
 
 
-def _results_section(runs: Sequence[ReportRun]) -> str:
+def _results_section(runs: Sequence[ReportRun], keys: LabelKeys) -> str:
     rows = []
     for r in runs:
         value, unit = _metric_text(r)
@@ -108,7 +142,8 @@ def _results_section(runs: Sequence[ReportRun]) -> str:
             f"<tr><td>{_e(r.name)}</td><td>{_e(r.benchmark)}</td><td>{_e(r.scenario)}</td><td>{_e(r.backend)}</td>"
             f"<td>{_e(_metric_name(r))}</td><td class=num>{value}</td><td>{unit}</td><td>{valid}</td>"
             f"<td>{acc_text}</td><td class=num>{late_text}</td>"
-            f"<td class=num>{_num(watts, 1) if watts is not None else ''}</td><td>{_labels_html(r.labels)}</td></tr>")
+            f"<td class=num>{_num(watts, 1) if watts is not None else ''}</td>"
+            f"<td>{_labels_html(r.labels, keys)}</td></tr>")
     head = ("<tr><th>run</th><th>benchmark</th><th>scenario</th><th>backend</th><th>metric</th><th>value</th>"
             "<th>unit</th><th>validity</th><th>accuracy / target</th><th>issue lateness p99</th><th>power (W)</th>"
             "<th>labels</th></tr>")
@@ -161,7 +196,7 @@ def _system_section(runs: Sequence[ReportRun], description: dict[str, Any] | Non
 _QUALIFIER = {"at least": "&ge; ", "up to": "&le; ", "about": "~ "}
 
 
-def _published_section(runs: Sequence[ReportRun]) -> str:
+def _published_section(runs: Sequence[ReportRun], keys: LabelKeys) -> str:
     header, figures = load_published()
     parts = [f'<div class="claim"><b>{CLAIM_LABEL}S</b>: {_e(header["source"])}. {_e(header["caveat"])}</div>']
     any_match = False
@@ -175,7 +210,7 @@ def _published_section(runs: Sequence[ReportRun]) -> str:
         unit = SCENARIO_UNIT.get(r.scenario, "")
         parts.append(f"<h3>{_e(r.name)}: {_e(r.benchmark)} {_e(r.scenario)}"
                      f"{' = ' + _num(mine, 3) + ' ' + _e(unit) if mine is not None else ''} "
-                     f"{_labels_html(r.labels)}</h3>")
+                     f"{_labels_html(r.labels, keys)}</h3>")
         parts.append("<table><tr><th>source</th><th>submitter</th><th>system</th><th>benchmark</th><th>scenario</th>"
                      "<th>value</th><th>unit</th><th>accelerators</th><th>per accelerator</th><th>note</th></tr>")
         for f in found:
@@ -203,7 +238,10 @@ def build_report(runs: Sequence[ReportRun], out: str | Path, *, png_dir: str | P
     png = Path(png_dir) if png_dir is not None else None
     written: list[Path] = []
     body: dict[str, str] = {}
-    body["results"] = _results_section(runs)
+    keys = LabelKeys()
+    # Keys are numbered here, in the results table's order; the list under the table is completed at the end,
+    # once the banner and the published section have used their labels too.
+    body["results"] = _results_section(runs, keys)
 
     lat = []
     for i, r in enumerate(runs):
@@ -232,12 +270,14 @@ def build_report(runs: Sequence[ReportRun], out: str | Path, *, png_dir: str | P
     body["accuracy"] = (_img(fig, "accuracy against target", "accuracy", png, written) if fig is not None else
                         '<p class="note">No accuracy results in these runs.</p>')
     body["system"] = _system_section(runs, system_description)
-    body["published"] = _published_section(runs)
+    body["published"] = _published_section(runs, keys)
 
     labels = sorted({lbl for r in runs for lbl in r.labels})
     banner = ""
     if labels:
-        banner = ('<div class="banner"><b>Read with care:</b> ' + _labels_html(labels) + "</div>")
+        banner = ('<div class="banner"><b>Read with care:</b> ' + _labels_html(labels, keys)
+                  + (" (labels in full under the results table)" if keys.keys else "") + "</div>")
+    body["results"] += keys.legend_html()
     notes = [f"<li>{_e(r.name)}: {_e(n)}</li>" for r in runs for n in r.notes]
     nav = " · ".join(f'<a href="#{sid}">{_e(t)}</a>' for sid, t in SECTIONS)
     page = [

@@ -11,7 +11,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from podium.errors import PodiumError
+from podium.loadgen import stats
 from podium.report.model import ReportRun
+
+#: Rates further apart than this (max/min of the runs' typical rates) get a log axis: on a linear one the slow
+#: runs lie flat on zero.
+LOG_RATE_RATIO = 10.0
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
@@ -47,6 +52,12 @@ def _title(run: ReportRun) -> str:
     return f"{run.name}: {run.benchmark} {run.scenario}" + (f"  [{', '.join(flags)}]" if flags else "")
 
 
+def loadgen_percentile(values: np.ndarray, p: float) -> float:
+    """The ``p`` (0..1) percentile of ``values`` by LoadGen's rule (sorted, ``v[int(n * p)]``, no
+    interpolation): the rule of the report's tables and the MLPerf logs, so a plot's p99 is the table's p99."""
+    return float(stats.percentile(np.sort(np.asarray(values)), p))
+
+
 def _watts(run: ReportRun) -> float | None:
     w = run.power.get("average_watts", run.power.get("avg_watts"))
     return float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) else None
@@ -65,15 +76,17 @@ def latency_figure(run: ReportRun) -> Any | None:
         lat_ms = s.latency_ns / 1e6
         ax = axes[0][0]
         ax.hist(lat_ms, bins=min(80, max(10, int(np.sqrt(len(lat_ms))))), color=PALETTE[0])
+        lat_sorted = np.sort(s.latency_ns)
         for p, style in ((50, "--"), (90, ":"), (99, "-.")):
-            v = float(np.percentile(lat_ms, p))
+            v = stats.percentile(lat_sorted, p / 100) / 1e6
             ax.axvline(v, color="k", linestyle=style, linewidth=1, label=f"p{p} {v:.3f} ms")
         ax.set_xlabel("latency (ms)")
         ax.set_ylabel("samples")
         ax.set_title(f"latency histogram ({len(lat_ms):,} samples, {s.source})", fontsize=9)
         ax.legend(fontsize=7)
         q = np.linspace(0, 100, 201)
-        ax_curve.plot(q, np.percentile(lat_ms, q), color=PALETTE[0], label="per-sample")
+        curve = [stats.percentile(lat_sorted, x / 100) / 1e6 for x in q]
+        ax_curve.plot(q, curve, color=PALETTE[0], label="per-sample")
     if pts:
         ax_curve.plot([p for p, _ in pts], [v / 1e6 for _, v in pts], "o-" if s is None else "o",
                       color=PALETTE[1], label="reported percentiles")
@@ -93,15 +106,27 @@ def throughput_figure(runs: Sequence[ReportRun]) -> Any | None:
     if not have:
         return None
     fig, ax = plt.subplots(figsize=(10, 3.4))
-    for i, r in enumerate(have):
+    series = []
+    for r in have:
         assert r.samples is not None
-        t, rate = r.samples.throughput()
-        ax.plot(t, rate, color=PALETTE[i % len(PALETTE)], label=_title(r))
+        series.append(r.samples.throughput())
+    typical = [float(np.median(rate[rate > 0])) for _, rate in series if np.any(rate > 0)]
+    log = len(typical) > 1 and max(typical) > LOG_RATE_RATIO * min(typical)
+    for i, (r, (t, rate)) in enumerate(zip(have, series, strict=True)):
+        # On a log axis an empty bin cannot be drawn: leave a gap rather than a drop to an invented floor.
+        y = np.where(rate > 0, rate, np.nan) if log else rate
+        ax.plot(t, y, color=PALETTE[i % len(PALETTE)], label=_title(r))
     ax.set_xlabel("time since the series started (s)")
-    ax.set_ylabel("completed samples / s")
-    ax.set_title("throughput over the run", fontsize=10)
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylabel("completed samples / s (log scale)")
+        ax.set_title(f"throughput over the run (log scale: rates differ by more than {LOG_RATE_RATIO:g}x)",
+                     fontsize=10)
+    else:
+        ax.set_ylabel("completed samples / s")
+        ax.set_title("throughput over the run", fontsize=10)
+        ax.set_ylim(bottom=0)
     ax.legend(fontsize=7)
-    ax.set_ylim(bottom=0)
     fig.tight_layout()
     return fig
 
@@ -115,15 +140,19 @@ def lateness_figure(runs: Sequence[ReportRun]) -> Any | None:
     if not dist and not figures:
         return None
     ncols = 2 if dist and figures else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(10, 3.4), squeeze=False)
+    # Taller when there are many runs: their names stand upright under the bars.
+    fig, axes = plt.subplots(1, ncols, figsize=(10, 3.4 if len(figures) <= 3 else 4.4), squeeze=False)
     col = 0
     if dist:
         ax = axes[0][col]
         for i, r in enumerate(dist):
             assert r.samples is not None and r.samples.lateness_ns is not None
             us = r.samples.lateness_ns / 1e3
-            ax.hist(us, bins=60, histtype="step", color=PALETTE[i % len(PALETTE)],
-                    label=f"{r.name} ({r.samples.lateness_kind})")
+            color = PALETTE[i % len(PALETTE)]
+            p99 = loadgen_percentile(r.samples.lateness_ns, 0.99) / 1e3
+            ax.hist(us, bins=60, histtype="step", color=color, label=f"{r.name} ({r.samples.lateness_kind})")
+            # The table's rule and format (LoadGen percentile, 0.1 µs), so both show one p99.
+            ax.axvline(p99, color=color, linestyle="-.", linewidth=1, label=f"{r.name} p99 {p99:,.1f} µs")
         ax.set_xlabel("µs")
         ax.set_ylabel("queries")
         ax.set_yscale("log")
@@ -137,9 +166,14 @@ def lateness_figure(runs: Sequence[ReportRun]) -> Any | None:
         for j, (key, label) in enumerate((("p50_ns", "p50"), ("p99_ns", "p99"), ("max_ns", "max"))):
             ax.bar(x + (j - 1) * w, [(r.lateness.get(key) or 0) / 1e3 for r in figures], w, label=label,
                    color=PALETTE[j])
-        ax.set_xticks(x, [f"{r.name}\n{r.lateness.get('kind', '')}" for r in figures], fontsize=7)
+        # Names only under the bars (the kinds go in the title), upright once there are several runs or long
+        # names: side by side, horizontal names ran into each other (and slanted ones still share their space).
+        names = [r.name for r in figures]
+        upright = len(figures) > 3 or max(len(n) for n in names) * len(figures) > 40
+        ax.set_xticks(x, names, fontsize=7, rotation=90 if upright else 0)
+        kinds = sorted({str(r.lateness.get("kind") or "") for r in figures} - {""})
         ax.set_ylabel("µs")
-        ax.set_title("issue lateness (reported)", fontsize=9)
+        ax.set_title("issue lateness (reported" + (f": {', '.join(kinds)}" if kinds else "") + ")", fontsize=9)
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -151,23 +185,41 @@ def accuracy_figure(runs: Sequence[ReportRun]) -> Any | None:
     have = [r for r in runs if isinstance(r.accuracy.get("value"), (int, float))]
     if not have:
         return None
-    fig, ax = plt.subplots(figsize=(10, 0.6 + 0.45 * len(have)))
+    fig, ax = plt.subplots(figsize=(10, 0.9 + 0.45 * len(have)))
     y = np.arange(len(have))
     vals = [float(r.accuracy["value"]) for r in have]
-    colors = ["#2ca02c" if r.accuracy.get("passed") else "#d62728" for r in have]
-    ax.barh(y, vals, color=colors, height=0.5)
+    targets = [float(t) if isinstance(t := r.accuracy.get("target"), (int, float)) else None for r in have]
+    lo, hi = accuracy_range(vals, [t for t in targets if t is not None])
+    # Points, not bars from zero: the axis is zoomed around the values and targets so the margin shows, and a
+    # bar cut at the axis' left edge would mislead.
     for i, r in enumerate(have):
-        t = r.accuracy.get("target")
-        if isinstance(t, (int, float)):
+        color = "#2ca02c" if r.accuracy.get("passed") else "#d62728"
+        t = targets[i]
+        if t is not None:
+            ax.plot([t, vals[i]], [i, i], color=color, linewidth=1.5, alpha=0.6)
             ax.plot([t, t], [i - 0.35, i + 0.35], color="k", linewidth=2)
-        ax.text(vals[i], i, f" {vals[i]:.3f}" + (" (random weights)" if any(
-            lbl.startswith("random weights") for lbl in r.labels) else ""), va="center", fontsize=8)
+        ax.plot([vals[i]], [i], "o", color=color, markersize=7)
+        margin = f" ({vals[i] - t:+.3f} vs target {t:.3f})" if t is not None else ""
+        rw = " (random weights)" if any(lbl.startswith("random weights") for lbl in r.labels) else ""
+        ax.annotate(f"{vals[i]:.3f}{margin}{rw}", (vals[i], i), xytext=(0, 7), textcoords="offset points",
+                    ha="center", fontsize=8)
     ax.set_yticks(y, [f"{r.name} ({r.accuracy.get('metric', '')})" for r in have], fontsize=8)
-    ax.set_xlabel("accuracy (black bar: target)")
+    ax.set_ylim(-0.6, len(have) - 0.2)
+    ax.set_xlabel("accuracy (dot: value; black bar: target; axis zoomed around them)")
     ax.set_title("accuracy against target", fontsize=10)
-    ax.set_xlim(0, max(vals + [float(r.accuracy.get("target") or 0) for r in have]) * 1.15 or 1)
+    ax.set_xlim(lo, hi)
     fig.tight_layout()
     return fig
+
+
+def accuracy_range(values: Sequence[float], targets: Sequence[float]) -> tuple[float, float]:
+    """The accuracy axis: the span of the values and targets with a margin each side (at least 1% of the
+    largest magnitude, so one value on its target still gets a readable axis), not 0..100, where a margin of
+    0.4 points is invisible."""
+    pts = [float(v) for v in list(values) + list(targets)]
+    lo, hi = min(pts), max(pts)
+    pad = max((hi - lo) * 0.25, max(abs(lo), abs(hi)) * 0.01, 1e-3)
+    return lo - pad, hi + pad
 
 
 def power_figure(runs: Sequence[ReportRun]) -> Any | None:

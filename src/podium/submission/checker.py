@@ -62,6 +62,8 @@ class CheckReport:
     root: Path
     problems: list[Problem] = field(default_factory=list)
     rows: list[ResultRow] = field(default_factory=list)
+    #: Every scenario with a measured result, accepted or not (``errors`` > 0 when not): ``submission table``.
+    measured: list[ResultRow] = field(default_factory=list)
     #: Scenario folders checked -> True when accepted.
     scenarios: dict[str, bool] = field(default_factory=dict)
 
@@ -224,15 +226,19 @@ def _check_model(f: Findings, report: CheckReport, sub: Path, division: str, clo
         accepted = f.error_count == before and perf is not None and perf.result is not None and system_type is not None
         errors_in_model += f.error_count - before
         report.scenarios[key] = accepted
-        if accepted and perf is not None and perf.result is not None:
-            if required is not None:
-                required.discard(scenario)
-            report.rows.append(ResultRow(
+        if perf is not None and perf.result is not None:
+            row = ResultRow(
                 submitter=sub.name, availability=str(system.get("status", "")).lower(), division=division,
                 system_type=str(system_type), system_name=str(system.get("system_name", "")), platform=system_id,
                 model=model_dir.name, mlperf_model=model, scenario=scenario, result=perf.result,
                 accuracy=acc.text or "", system=system, location=key, compliance=int(compliance_ok),
-                errors=errors_in_model, inferred=int(perf.inferred), power=power))
+                errors=errors_in_model if accepted else f.error_count - before, inferred=int(perf.inferred),
+                power=power)
+            report.measured.append(row)
+            if accepted:
+                if required is not None:
+                    required.discard(scenario)
+                report.rows.append(row)
     if required:
         missing = ", ".join(sorted(required))
         if closed:

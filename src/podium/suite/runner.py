@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -460,11 +461,26 @@ def _why_skip_compliance(req: RunRequest, sut: Any, outcome: RunOutcome) -> str 
     return f"compliance skipped: {why}" if why else None
 
 
+def _scored(bench: Any, log: Any, data_dir: str | None, notes: list[str]) -> Any:
+    """``bench.score_accuracy`` with its duplicate-response warnings turned into run notes (one line each)."""
+    from podium.benchmarks.accuracy import AccuracyDuplicatesWarning
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", AccuracyDuplicatesWarning)
+        result = bench.score_accuracy(log, data_dir)
+    for w in seen:
+        if issubclass(w.category, AccuracyDuplicatesWarning):
+            notes.append(f"accuracy: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
 def _score_accuracy(req: RunRequest, bench: Any, sut: Any, outcome: RunOutcome) -> None:
     """Score the accuracy log; write accuracy.txt and the ``accuracy`` block of the result (atomically)."""
     assert outcome.accuracy is not None
     acc_dir = Path(outcome.accuracy.log_paths["accuracy"]).parent
-    result = bench.score_accuracy(outcome.accuracy.log_paths["accuracy"], req.data_dir)
+    result = _scored(bench, outcome.accuracy.log_paths["accuracy"], req.data_dir, outcome.notes)
     if req.sut_urls and sut.failed_requests:
         outcome.notes.append(f"accuracy run: {sut.failed_requests} network requests failed; samples "
                              "answered empty, so the score does not count")
@@ -542,6 +558,6 @@ def _run_compliance(req: RunRequest, bench: Any, sut: Any, qsl: Any, settings: T
         sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly), bench.name,
         outcome.output / "compliance", accuracy_run_dir=outcome.output / "accuracy",
         reference_run_dir=outcome.performance_dir or outcome.output / "performance", tests=tests, dtype=bench.response_dtype,
-        scorer=lambda log: bench.score_accuracy(log, req.data_dir), options=options,
+        scorer=lambda log: _scored(bench, log, req.data_dir, outcome.notes), options=options,
         sampling_target=bench.compliance_sampling_target)
     outcome.compliance = {t: r.passed for t, r in results.items()}

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.benchmarks.accuracy import AccuracyLogError, AccuracyResult, read_accuracy_log
+from podium.benchmarks.accuracy import AccuracyLogError, AccuracyResult, read_accuracy_entries, warn_duplicates
 from podium.benchmarks.base import Benchmark
 from podium.benchmarks.qsl import ArrayQSL
 from podium.errors import PodiumError
@@ -147,21 +147,25 @@ class BertBenchmark(Benchmark):
         from podium.benchmarks.bert.postprocess import decode_response, predictions
 
         features, tokenizer = load_features(data_dir)
-        responses = read_accuracy_log(accuracy_log, total_sample_count=len(features))
+        entries = read_accuracy_entries(accuracy_log, total_sample_count=len(features))
         logits: dict[int, np.ndarray] = {}
-        for idx, raw in responses.items():
+        # accuracy-squad.py decodes every entry into a dict keyed by feature in log order: of several responses
+        # for one sample the last counts (its position in the dict stays that of the first)
+        for idx, raw in entries:
             pair = decode_response(raw, features.max_seq_length)
             if pair is None:
                 raise AccuracyLogError(f"{accuracy_log}: response for qsl_idx {idx} has {len(raw)} bytes, expected "
                                        f"float32 (start, end) pairs for 1..{features.max_seq_length} positions")
             logits[idx] = pair
+        duplicates = warn_duplicates(accuracy_log, entries, "last", "the reference accuracy-squad.py")
         scores = evaluate(features.examples, predictions(features, tokenizer, logits))
         f1 = scores["f1"]
         target = self.accuracy_target()
         return AccuracyResult(
             metric=self.accuracy_metric, value=f1, target=target, passed=f1 >= target, line=result_line(scores),
             details={"exact_match": scores["exact_match"], "f1": f1, "questions": len(features.examples),
-                     "features": len(features), "features_scored": len(logits), "reference_f1": REFERENCE_F1},
+                     "features": len(features), "features_scored": len(logits), "reference_f1": REFERENCE_F1,
+                     "duplicate_responses": duplicates, "duplicate_rule": "last"},
         )
 
     # -- description ---------------------------------------------------------------------------------

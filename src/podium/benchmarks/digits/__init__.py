@@ -98,7 +98,7 @@ class DigitsBenchmark(Benchmark):
 
     def score_accuracy(self, accuracy_log: str | Path, data_dir: str | Path | None = None) -> AccuracyResult:
         truth = data.test_labels()
-        responses = read_accuracy_log(accuracy_log, total_sample_count=truth.size)
+        responses = read_accuracy_log(accuracy_log, total_sample_count=truth.size, reference="podium's digits scorer")
         idx, predicted = decode_int32(responses, accuracy_log)
         good = int((predicted == truth[idx]).sum())
         total = int(idx.size)

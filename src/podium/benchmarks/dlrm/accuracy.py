@@ -29,7 +29,7 @@ def score_auc(log_path: str | Path, target: float, total_sample_count: int | Non
     """Score a DLRM accuracy log; ``labels_of`` and ``item_counts`` let predictions-only responses be read."""
     from sklearn.metrics import roc_auc_score  # lazy: scikit-learn takes a while to import
 
-    responses = read_accuracy_log(log_path, total_sample_count=total_sample_count)
+    responses = read_accuracy_log(log_path, total_sample_count=total_sample_count, reference="accuracy-dlrm.py")
     preds: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     pairs_mode = 0

@@ -28,7 +28,7 @@ def target() -> float:
 def score_top1(accuracy_log: str | Path, truth: np.ndarray, dtype: np.dtype,
                metric: str = "accuracy") -> AccuracyResult:
     """Score the log against ``truth`` (labels in QSL order); ``dtype`` is the responses' element type."""
-    responses = read_accuracy_log(accuracy_log, total_sample_count=int(truth.size))
+    responses = read_accuracy_log(accuracy_log, total_sample_count=int(truth.size), reference="accuracy-imagenet.py")
     good = 0
     empty = 0
     for idx, raw in responses.items():

@@ -53,7 +53,7 @@ def score_map(accuracy_log: str | Path, annotations: Path, use_inv_map: bool = F
     with contextlib.redirect_stdout(quiet):  # pycocotools prints progress with timings; keep output stable
         coco_gt = COCO(str(annotations))
     images = coco_gt.dataset["images"]
-    responses = read_accuracy_log(accuracy_log, total_sample_count=len(images))
+    responses = read_accuracy_log(accuracy_log, total_sample_count=len(images), reference="accuracy-openimages.py")
     inv_map = [0] + coco_gt.getCatIds() if use_inv_map else None
     detections: list[dict[str, Any]] = []
     image_ids: set[Any] = set()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.benchmarks.accuracy import AccuracyLogError, AccuracyResult, read_accuracy_log
+from podium.benchmarks.accuracy import AccuracyLogError, AccuracyResult, read_accuracy_entries, warn_duplicates
 from podium.benchmarks.base import Benchmark
 from podium.errors import PodiumError
 
@@ -194,9 +194,11 @@ class RNNTBenchmark(Benchmark):
         from podium.benchmarks.rnnt.wer import result_line, word_error_rate, word_errors
 
         utterances = self.manifest(data_dir).utterances
-        responses = read_accuracy_log(accuracy_log, total_sample_count=len(utterances))
+        entries = read_accuracy_entries(accuracy_log, total_sample_count=len(utterances))
         pairs = []
-        for idx, raw in responses.items():
+        # accuracy_eval.py appends one (hypothesis, transcript) pair per log entry: a sample LoadGen logged twice
+        # counts twice in the WER, so duplicates are kept here too
+        for idx, raw in entries:
             if len(raw) % 8:
                 raise AccuracyLogError(f"{accuracy_log}: response for qsl_idx {idx} has {len(raw)} bytes, "
                                        "expected int64 symbol ids (a multiple of 8)")
@@ -205,6 +207,7 @@ class RNNTBenchmark(Benchmark):
             except ValueError as exc:
                 raise AccuracyLogError(f"{accuracy_log}: response for qsl_idx {idx}: {exc}") from None
             pairs.append((hyp, utterances[idx].transcript))
+        duplicates = warn_duplicates(accuracy_log, entries, "all", "the reference accuracy_eval.py")
         errors, words = word_errors(pairs)
         wer = word_error_rate(errors, words)
         value = (1 - wer) * 100
@@ -212,7 +215,9 @@ class RNNTBenchmark(Benchmark):
         return AccuracyResult(
             metric=self.accuracy_metric, value=value, target=target, passed=value >= target, line=result_line(wer),
             details={"wer_percent": wer * 100, "word_errors": errors, "reference_words": words,
-                     "utterances_scored": len(pairs), "utterances_in_dataset": len(utterances),
+                     "utterances_scored": len({idx for idx, _ in entries}), "responses_scored": len(pairs),
+                     "duplicate_responses": duplicates, "duplicate_rule": "all",
+                     "utterances_in_dataset": len(utterances),
                      "reference_accuracy": REFERENCE_ACCURACY},
         )
 

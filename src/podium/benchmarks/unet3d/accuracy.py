@@ -44,7 +44,7 @@ def score_dice(log_path: str | Path, cases: Any, target: float, summary_csv: str
     ``summary_csv`` when given receives the script's ``summary.csv`` (case, kidney, tumor, composite, mean).
     """
     names = list(cases.cases)
-    responses = read_accuracy_log(log_path, total_sample_count=len(names))
+    responses = read_accuracy_log(log_path, total_sample_count=len(names), keep="error", reference="accuracy_kits.py")
     missing = [names[i] for i in range(len(names)) if i not in responses]
     if missing:
         raise AccuracyLogError(f"{log_path}: no response for {len(missing)} of {len(names)} cases "
