@@ -47,7 +47,7 @@ def test_short_performance_run_is_valid_and_recorded(rest_url: str, bench: Any, 
                      min_query_count=300)
         notes = record_network_outcome(result, sut)
     assert result.valid, result.performance.invalid_reasons
-    data = json.loads((tmp_path / "podium_result.json").read_text())
+    data = json.loads((tmp_path / "podium" / "podium_result.json").read_text())
     assert data["valid"] is True
     assert data["network"]["failed_requests"] == 0
     assert data["network"]["requests"] == result.performance.query_count

@@ -101,7 +101,7 @@ def test_timeout_ends_the_run_invalid(protocol: str, flaky: Any, bench: Any, qsl
     assert sut.failed_requests >= 1
     assert sut.errors[0].startswith(f"endpoint {url}: ") and "timed out" in sut.errors[0]
     assert "Result is : INVALID" in (tmp_path / "mlperf_log_summary.txt").read_text()
-    data = json.loads((tmp_path / "podium_result.json").read_text())
+    data = json.loads((tmp_path / "podium" / "podium_result.json").read_text())
     # Requests still in flight when the run ended fail later, at their timeout: the file has those seen by then.
     assert data["valid"] is False and 1 <= data["network"]["failed_requests"] <= sut.failed_requests
     assert data["network"]["aborted"] is True
@@ -124,7 +124,7 @@ def test_server_error_is_counted_and_never_retried(protocol: str, flaky: Any, be
     # Without the abort the engine saw a VALID run; the recording makes it INVALID with the count.
     summary = (tmp_path / "mlperf_log_summary.txt").read_text()
     assert "Result is : INVALID" in summary and f"{sut.failed_requests} of {sut.requests} requests failed" in summary
-    data = json.loads((tmp_path / "podium_result.json").read_text())
+    data = json.loads((tmp_path / "podium" / "podium_result.json").read_text())
     assert data["performance"]["valid"] is False
 
 

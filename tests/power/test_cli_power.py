@@ -75,8 +75,8 @@ def test_compute_from_a_recorded_power_log(tmp_path, capsys):
     assert rc == 0 and block["average_watts"] == pytest.approx(20.625)
     assert block["official_metric"]["value"] == pytest.approx(20.625 * 1.01 / 101)
     assert block["mark"] == "2023-11-14_22-13-00_x_testing"
-    assert json.loads((run / "podium_result.json").read_text())["power"]["average_watts"] == block["average_watts"]
-    assert (run / "power_summary.txt").read_text().startswith("podium power result")
+    assert json.loads((run / "podium" / "podium_result.json").read_text())["power"]["average_watts"] == block["average_watts"]
+    assert (run / "podium" / "power_summary.txt").read_text().startswith("podium power result")
     (run / "bad_spl.txt").write_text("Time,28-12-2020 15:21:14.682,Watts,1,Volts,1,Amps,1,PF,1,Mark,x\n")
     with pytest.raises(PodiumError, match="bad_spl.txt:1: .*expected month first"):
         cmd_power.compute(parse(["power", "compute", str(run), "--spl", str(run / "bad_spl.txt")]))

@@ -121,18 +121,18 @@ def test_no_sample_inside_the_window_is_a_clear_failure(tmp_path):
 
 def test_result_json_keeps_the_run_and_carries_power_labels(tmp_path):
     run = sim_run(tmp_path / "r", "Offline", T0, service_ns=10 * MS, duration_ms=1000)
-    before = json.loads((run / "podium_result.json").read_text())
+    before = json.loads((run / "podium" / "podium_result.json").read_text())
     info = MeterInfo(kind="ptd", name="PTDaemon simulator (podium)", simulated=True,
                      clock_offset={"offset_ms": 250.0, "uncertainty_ms": 1.0, "method": "test"})
     attach_power_result(run, _samples(0, 1200, 50, lambda t: 42.0), info)
-    after = json.loads((run / "podium_result.json").read_text())
+    after = json.loads((run / "podium" / "podium_result.json").read_text())
     assert after["performance"] == before["performance"]  # the performance result is untouched
     p = after["power"]
     assert p["simulated"] is True and p["average_watts"] == 42.0
     assert any("SIMULATED" in lab for lab in after["labels"])
     assert p["clock_offset"]["within_limit"] is False
     assert any("differs from the SUT clock by +250.0 ms" in i for i in p["issues"])
-    text = (run / "power_summary.txt").read_text()
+    text = (run / "podium" / "power_summary.txt").read_text()
     assert "SIMULATED" in text and "clock offset    : meter - SUT = +250.000 ms" in text
     assert [m for _, m in read_spl(run / "spl.txt")] == ["podium_testing"] * 25
 

@@ -54,7 +54,7 @@ def test_constant_profile_gives_the_exact_average_and_energy_per_query(tmp_path)
     # ~one sample per 10 ms of the window (stamps are whole ms, the window's edges too)
     assert abs(block["samples_in_window"] - w.duration_s * 100) <= 2
     assert block["simulated"] is True and "(SIMULATED meter)" in power_summary_line(block)
-    result = json.loads((run / "podium_result.json").read_text())
+    result = json.loads((run / "podium" / "podium_result.json").read_text())
     assert result["power"]["average_watts"] == 85.25 and result["performance"]["valid"] is True
 
 
@@ -110,8 +110,8 @@ def test_disconnect_mid_run_keeps_the_performance_result_and_marks_power_missing
     assert ps.error is not None and "connection closed by the meter" in ps.error
     assert "s after Go, mark podium_testing" in ps.error and "\n" not in ps.error
     assert block["status"] == "missing" and block["measured"] is False
-    assert power_summary_line(block).startswith("power: missing (power measurement failed: PTDaemon at 127.0.0.1:")
-    result = json.loads((tmp_path / "podium_result.json").read_text())
+    assert power_summary_line(block).startswith("power: missing (meter connection lost during the testing run: PTDaemon at 127.0.0.1:")
+    result = json.loads((tmp_path / "podium" / "podium_result.json").read_text())
     assert result["performance"]["valid"] is True  # the run itself completed and stands
     assert result["power"]["status"] == "missing" and not (tmp_path / "spl.txt").exists()
     assert len(ps.samples) >= 3  # what arrived before the break is kept in memory, not reported

@@ -39,10 +39,10 @@ def test_no_meter_says_not_measured(tmp_path):
     phases: list[str] = []
     outcome = run_with_power(None, _recorder(phases), tmp_path / "perf")
     assert phases == ["testing"] and not outcome.measured
-    data = json.loads((outcome.testing_dir / "podium_result.json").read_text())
+    data = json.loads((outcome.testing_dir / "podium" / "podium_result.json").read_text())
     assert data["power"]["status"] == "not measured" and data["performance"]["valid"] is True
     assert power_summary_line(data["power"]) == "power: not measured"
-    assert not (outcome.testing_dir / "power_summary.txt").exists() and not (outcome.testing_dir / "spl.txt").exists()
+    assert not (outcome.testing_dir / "podium" / "power_summary.txt").exists() and not (outcome.testing_dir / "spl.txt").exists()
 
 
 def test_a_meter_failing_during_ranging_keeps_that_run_and_stops(tmp_path):
@@ -55,5 +55,5 @@ def test_a_meter_failing_during_ranging_keeps_that_run_and_stops(tmp_path):
     assert outcome.performance_dir == tmp_path / "perf" / "ranging"
     assert outcome.error and "connection closed by the meter" in outcome.error
     assert outcome.power["status"] == "missing" and outcome.power["phase"] == "ranging"
-    data = json.loads((outcome.performance_dir / "podium_result.json").read_text())
+    data = json.loads((outcome.performance_dir / "podium" / "podium_result.json").read_text())
     assert data["performance"]["valid"] is True and data["power"]["status"] == "missing"

@@ -58,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("run_dir", help="folder with mlperf_log_detail.txt")
     c.add_argument("--spl", help="power log (default: RUN_DIR/spl.txt)")
     c.add_argument("--write", action="store_true",
-                   help="merge the result into RUN_DIR/podium_result.json and write power_summary.txt")
+                   help="merge the result into RUN_DIR/podium/podium_result.json and write "
+                        "RUN_DIR/podium/power_summary.txt")
     c.add_argument("--json", action="store_true", help="print the power block as JSON")
     c.set_defaults(func=compute)
 
@@ -135,7 +136,7 @@ def probe(args: argparse.Namespace) -> int:
 
 def compute(args: argparse.Namespace) -> int:
     from podium.power import MeterInfo, compute_power_block, read_run_window, read_spl
-    from podium.power.result import SUMMARY_TXT, merge_into_result_json, summary_text
+    from podium.power.result import merge_into_result_json, summary_text, write_summary
 
     run_dir = Path(args.run_dir)
     spl = Path(args.spl) if args.spl else run_dir / "spl.txt"
@@ -145,7 +146,7 @@ def compute(args: argparse.Namespace) -> int:
     info = MeterInfo(kind="spl", name=f"power log {spl}", scope="as recorded in the power log")
     block = compute_power_block(window, [s for s, _ in lines], info, mark=", ".join(marks) or None)
     if args.write:
-        (run_dir / SUMMARY_TXT).write_text(summary_text(block), encoding="utf-8")
+        write_summary(run_dir, block)  # podium/power_summary.txt: the log folder keeps only official files
         merge_into_result_json(run_dir, block)
     print(json.dumps(block, indent=2, default=str) if args.json else summary_text(block), end="")
     return 0 if block["measured"] else 1

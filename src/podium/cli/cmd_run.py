@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
     perf_ok = outcome.performance is None or outcome.performance.valid
     acc_ok = outcome.accuracy_result is None or outcome.accuracy_result.passed
     comp_ok = all(outcome.compliance.values())
-    failed = outcome.failure is not None or (outcome.accuracy is not None and outcome.accuracy_result is None
+    failed = outcome.failure is not None or outcome.power_failure is not None or (outcome.accuracy is not None and outcome.accuracy_result is None
                                              and "accuracy" in outcome.request.modes)
     return 0 if perf_ok and acc_ok and comp_ok and not failed else 1
 
@@ -302,6 +302,8 @@ def show_outcome(console: Console, outcome: Any) -> None:
         console.print("[dim]steps: " + " · ".join(f"{name} {secs:.1f} s" for name, secs in outcome.steps) + "[/]")
     if outcome.failure:
         console.print(f"[red]failed:[/] {outcome.failure}")
+    if outcome.power_failure:
+        console.print(f"[red]power missing:[/] {outcome.power_failure}")
     console.print(f"run folder: {outcome.output}")
     acc = outcome.accuracy_result
     if acc is not None:

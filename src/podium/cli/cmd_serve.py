@@ -37,6 +37,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-grpc", action="store_true", help="serve REST only")
     p.add_argument("--token-file", help=f"file holding a bearer token clients must send (or set ${TOKEN_ENV})")
     p.add_argument("--max-request-mb", type=float, default=64.0, help="largest request body accepted (default 64)")
+    p.add_argument("--max-batch", type=int, default=None,
+                   help="most samples one request may carry; larger requests are refused with an error naming "
+                        "the limit (default: the batch the model fixes, else 1024)")
+    p.add_argument("--backend-batch", type=int, default=None,
+                   help="samples per backend call: larger requests run in chunks of this size, which bounds "
+                        "the memory one request costs (default: the benchmark's batch size, else 32)")
+    p.add_argument("--read-timeout", type=float, default=10.0,
+                   help="seconds a client may take to send a request's headers, or between two pieces of "
+                        "its body, before the connection is dropped (default 10)")
     p.add_argument("--inference-threads", type=int, default=4,
                    help="threads running REST inference (default 4; 0: inline in the event loop)")
     p.add_argument("--grpc-threads", type=int, default=8, help="gRPC handler threads (default 8)")
@@ -77,6 +86,10 @@ def build_models(args: argparse.Namespace) -> dict[str, Any]:
         raise PodiumError("--model-name: only with a single --benchmark")
     if args.model_path and len(names) > 1:
         raise PodiumError("--model-path: only with a single --benchmark")
+    max_batch = getattr(args, "max_batch", None)
+    for flag, value in (("--max-batch", max_batch), ("--backend-batch", getattr(args, "backend_batch", None))):
+        if value is not None and value < 1:
+            raise PodiumError(f"{flag}: expected a positive integer, got {value}")
     models: dict[str, Any] = {}
     for name in names:
         bench = get_benchmark(name)
@@ -86,13 +99,31 @@ def build_models(args: argparse.Namespace) -> dict[str, Any]:
         post = None if args.no_postprocess else bench.postprocess
         labels = {"benchmark": bench.name, "model_path": str(path),
                   "random_weights": str(bool(bench.random_weights)).lower()}
-        models[served] = serve_backend(served, backend, postprocess=post, properties=labels)
+        chunk = backend_batch(bench, getattr(args, "backend_batch", None))
+        limits = {"max_batch": max_batch,
+                  "backend_batch": None if chunk is None else min(chunk, max_batch or chunk)}
+        models[served] = serve_backend(served, backend, postprocess=post, properties=labels, **limits)
         maker = getattr(bench, "raw_form", None)
         raw = as_raw_form(maker()) if callable(maker) else None
         if raw is not None:
             models[f"{served}-raw"] = serve_backend(f"{served}-raw", backend, postprocess=post, raw=raw,
-                                                    properties=labels)
+                                                    properties=labels, **limits)
     return models
+
+
+def backend_batch(bench: Any, given: int | None) -> int | None:
+    """Samples per backend call: ``--backend-batch``, else the batch the benchmark fixes or its Offline
+    harness batch; None leaves the choice to ``serve_backend`` (its default, or the model's fixed batch)."""
+    if given is not None:
+        return given
+    fixed = getattr(bench, "max_batch_size", None)
+    if isinstance(fixed, int) and fixed > 0:
+        return fixed
+    try:
+        size = (bench.harness_defaults("Offline") or {}).get("max_batch_size")
+    except Exception:  # a benchmark hook that fails here must not stop the server: use the default
+        size = None
+    return size if isinstance(size, int) and size > 0 else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,18 +136,23 @@ def run(args: argparse.Namespace) -> int:
             raise PodiumError(f"{flag}: expected 0..65535, got {port}")
     if args.max_request_mb <= 0:
         raise PodiumError(f"--max-request-mb: expected a positive number, got {args.max_request_mb:g}")
+    if not args.read_timeout > 0:
+        raise PodiumError(f"--read-timeout: expected a positive number of seconds, got {args.read_timeout:g}")
     logging.basicConfig(level=logging.INFO, format="podium serve: %(message)s")
     options = ServeOptions(host=args.host, http_port=None if args.no_http else args.http_port,
                            grpc_port=None if args.no_grpc else args.grpc_port, token=read_token(args.token_file),
                            max_request_bytes=int(args.max_request_mb * (1 << 20)),
                            inference_threads=args.inference_threads, grpc_threads=args.grpc_threads,
+                           read_timeout_s=args.read_timeout,
                            tls_cert=args.tls_cert, tls_key=args.tls_key)
     models = build_models(args)
     server = InferenceServer(models, options).start()
     for name, model in models.items():
         flags = " (random weights: timing only)" if model.properties.get("random_weights") == "true" else ""
         print(f"serving model {name}{flags}: inputs "
-              + ", ".join(f"{m.name} {m.datatype} {list(m.shape)}" for m in model.inputs), flush=True)
+              + ", ".join(f"{m.name} {m.datatype} {list(m.shape)}" for m in model.inputs)
+              + f"; at most {model.max_batch} samples per request, {model.backend_batch} per backend call",
+              flush=True)
     for url in server.urls():
         print(f"listening: {url}", flush=True)
     print("auth: bearer token required" if options.token else "auth: none (no token configured)", flush=True)

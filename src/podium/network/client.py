@@ -50,7 +50,7 @@ class NetworkSUT(BaseSUT):
     def __init__(self, endpoints: list[Endpoint], model: str, inputs: list[TensorMeta],
                  fetch: Callable[[np.ndarray], Any], outputs: list[str] | None, decode: Decoder, *,
                  policy: str = "round_robin", request_samples: int | None = None, abort_on_failure: bool = True,
-                 info: dict[str, Any] | None = None) -> None:
+                 info: dict[str, Any] | None = None, max_request_samples: int | None = None) -> None:
         super().__init__()
         if not endpoints:
             raise PodiumError("--sut-url: at least one endpoint is needed")
@@ -64,6 +64,9 @@ class NetworkSUT(BaseSUT):
         self.decode = decode
         self.balancer = Balancer(len(endpoints), policy)
         self.request_samples = request_samples
+        #: The most samples the endpoints take in one request (their ``max_batch_size``): larger queries are
+        #: split into requests of at most this many (splitting, never merging, is what the QDL may do).
+        self.max_request_samples = max_request_samples
         self.abort_on_failure = abort_on_failure
         self.info = dict(info or {})
         self.name = f"podium-network {model} x{len(endpoints)} (Network SUT)"
@@ -88,7 +91,7 @@ class NetworkSUT(BaseSUT):
             return
         ids = [s[0] for s in samples]
         idx = np.fromiter((s[1] for s in samples), dtype=np.int64, count=len(samples))
-        step = self.request_samples or len(ids)
+        step = min(self.request_samples or len(ids), self.max_request_samples or len(ids))
         for start in range(0, len(ids), step):
             self._send(ids[start:start + step], idx[start:start + step])
 
@@ -161,6 +164,10 @@ class NetworkSUT(BaseSUT):
             self.aborted = True
             abort_test()
         self.complete([(i, None) for i in ids])
+
+    def cancel_pending(self) -> None:
+        """Drop requests not yet sent (called by the engine after Ctrl-C); they complete empty, unsent."""
+        self.aborted = True
 
     def _cancelled(self, ids: list[int]) -> None:
         with self._lock:
@@ -261,9 +268,15 @@ def make_client_sut(urls: Sequence[str], benchmark: Any, qsl: Any, scenario: str
             ep.close()
         raise
 
+    cap = _request_cap(metas, inputs)
+    if request_samples is not None and cap is not None and request_samples > cap:
+        for ep in endpoints:
+            ep.close()
+        raise EndpointError(f"--sut-request-samples {request_samples}: the endpoints take at most {cap} samples "
+                            "per request (their model's max_batch_size); give at most that")
     fetch = raw.load if raw is not None else qsl.get_batch
     if request_samples is None and scen is Scenario.Offline:
-        request_samples = OFFLINE_REQUEST_SAMPLES
+        request_samples = min(OFFLINE_REQUEST_SAMPLES, cap or OFFLINE_REQUEST_SAMPLES)
     rest = [ep for ep in endpoints if ep.address.protocol == "rest"]
     info = {
         "endpoints": [ep.url for ep in endpoints],
@@ -275,12 +288,29 @@ def make_client_sut(urls: Sequence[str], benchmark: Any, qsl: Any, scenario: str
         "postprocessing_on": "SUT node (server)" if use_server else "LoadGen node (client)",
         "outputs": outputs,
         "request_samples": request_samples or "one request per query",
+        "max_request_samples": cap,
         "timeout_s": timeout_s,
         "rest_encoding": sorted({"binary" if getattr(ep, "binary", False) else "json" for ep in rest}) or None,
         "retries": 0,
     }
     return NetworkSUT(endpoints, model, inputs, fetch, outputs, decode, policy=policy,
-                      request_samples=request_samples, abort_on_failure=abort_on_failure, info=info)
+                      request_samples=request_samples, abort_on_failure=abort_on_failure, info=info,
+                      max_request_samples=cap)
+
+
+def _request_cap(metas: list[dict[str, Any]], inputs: list[TensorMeta]) -> int | None:
+    """The most samples every endpoint takes per request: the smallest ``properties.max_batch_size`` (podium
+    serve publishes it) and the batch the model's inputs fix; None when nothing limits it."""
+    caps = [m.shape[0] for m in inputs if m.shape and m.shape[0] > 0]
+    for meta in metas:
+        props = meta.get("properties")
+        value = props.get("max_batch_size") if isinstance(props, dict) else None
+        try:
+            if value is not None and int(value) > 0:
+                caps.append(int(value))
+        except (TypeError, ValueError):
+            pass  # another server's property of that name, not a number: not a limit podium can use
+    return min(caps) if caps else None
 
 
 def _server_responses(outputs: dict[str, np.ndarray], n: int) -> list[bytes]:

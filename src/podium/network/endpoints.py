@@ -116,15 +116,20 @@ class Endpoint(abc.ABC):
 
 
 def connect(url: str, timeout_s: float, token: str | None = None, *, concurrency: int = 8,
-            ca_cert: str | None = None, binary: bool | None = None) -> Endpoint:
-    """An endpoint for ``url`` (REST or gRPC by scheme); nothing is sent until it is used."""
+            ca_cert: str | None = None, binary: bool | None = None, keepalive_s: float | None = None) -> Endpoint:
+    """An endpoint for ``url`` (REST or gRPC by scheme); nothing is sent until it is used.
+
+    ``concurrency``: requests in flight at once (REST: I/O threads; gRPC: calls outstanding on the channel).
+    ``keepalive_s``: gRPC keepalive ping interval (None: ``client_grpc.KEEPALIVE_S``).
+    """
     address = parse_url(url)
     if timeout_s <= 0:
         raise EndpointError(f"--sut-timeout: expected a positive number of seconds, got {timeout_s:g}")
     if address.protocol == "grpc":
         from podium.network.client_grpc import GrpcEndpoint
 
-        return GrpcEndpoint(address, timeout_s, token, ca_cert=ca_cert)
+        extra = {} if keepalive_s is None else {"keepalive_s": keepalive_s}
+        return GrpcEndpoint(address, timeout_s, token, ca_cert=ca_cert, concurrency=concurrency, **extra)
     from podium.network.client_rest import RestEndpoint
 
     return RestEndpoint(address, timeout_s, token, concurrency=concurrency, ca_cert=ca_cert, binary=binary)

@@ -113,4 +113,5 @@ def metadata_from_message(msg: Any) -> dict[str, Any]:
         return [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in ts]
 
     return {"name": msg.name, "versions": list(msg.versions), "platform": msg.platform,
-            "inputs": tensors(msg.inputs), "outputs": tensors(msg.outputs)}
+            "inputs": tensors(msg.inputs), "outputs": tensors(msg.outputs),
+            **({"properties": dict(msg.properties)} if msg.properties else {})}

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.network.errors import ProtocolError
+from podium.network.errors import ProtocolError, ServeError
 from podium.network.tensors import TensorMeta, check_against, datatype_of
 
 #: Name of the output holding the benchmark's post-processed response bytes, one BYTES element per sample.
@@ -52,6 +52,13 @@ class ServedModel:
     preprocess: Preprocess | None = None
     postprocess: Postprocess | None = None
     properties: dict[str, str] = field(default_factory=dict)
+    #: The largest batch (first dimension) one request may carry; None: no limit beyond the body size. A
+    #: request over it is refused before its data is decoded (413 / RESOURCE_EXHAUSTED, the limit named).
+    max_batch: int | None = None
+    #: Samples per backend call: a larger request runs in chunks of this size, so that what one request
+    #: costs in activations (and in the backend's memory arena, which keeps its peak) stays bounded.
+    #: None: the whole request in one call.
+    backend_batch: int | None = None
     #: Requests answered and failed, for the server log and tests.
     requests: int = 0
     failures: int = 0
@@ -63,11 +70,19 @@ class ServedModel:
         extra = [TensorMeta(RESPONSE_OUTPUT, "BYTES", (-1,))] if self.postprocess is not None else []
         return [*self.backend_outputs, *extra]
 
+    def __post_init__(self) -> None:
+        for flag, value in (("--max-batch", self.max_batch), ("--backend-batch", self.backend_batch)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ServeError(f"{flag}: expected a positive integer, got {value!r}")
+
     def metadata(self) -> dict[str, Any]:
-        """The ``$metadata_model_response`` object."""
+        """The ``$metadata_model_response`` object (``properties.max_batch_size``: the per-request cap)."""
+        props = dict(self.properties)
+        if self.max_batch is not None:
+            props["max_batch_size"] = str(self.max_batch)  # clients split larger queries (see client.py)
         return {"name": self.name, "versions": [self.version], "platform": self.platform,
                 "inputs": [m.to_json() for m in self.inputs], "outputs": [m.to_json() for m in self.outputs],
-                **({"properties": dict(self.properties)} if self.properties else {})}
+                **({"properties": props} if props else {})}
 
     def input_meta(self, name: str) -> TensorMeta:
         """The metadata of input ``name``; a protocol error if the model has no such input."""
@@ -87,6 +102,10 @@ class ServedModel:
         batch = {shape[0] for _, shape in tensors.values() if shape}
         if len(batch) > 1:
             raise ProtocolError(f"model {self.name!r}: inputs disagree on the batch size ({sorted(batch)})")
+        if batch and self.max_batch is not None and max(batch) > self.max_batch:
+            raise ProtocolError(f"model {self.name!r}: a batch of {max(batch)} samples exceeds the limit of "
+                                f"{self.max_batch} per request (podium serve --max-batch); split it into "
+                                "smaller requests", status=413, grpc_code="RESOURCE_EXHAUSTED")
 
     def check_outputs(self, requested: Sequence[str] | None) -> list[str]:
         """The output names to answer: ``requested`` (each must exist) or all backend outputs by default."""
@@ -102,24 +121,29 @@ class ServedModel:
     def infer(self, inputs: dict[str, np.ndarray], requested: Sequence[str]) -> list[tuple[TensorMeta, np.ndarray]]:
         """Run one request (already checked) and return ``(metadata, array)`` for each requested output."""
         try:
-            if self.preprocess is not None:
-                batch = self.preprocess(inputs[self.inputs[0].name])
-            elif len(self.inputs) == 1:
-                batch = inputs[self.inputs[0].name]
-            else:
-                batch = inputs
-            outputs = self.backend.run(batch)
+            # Chunk by chunk: pre-processing, the backend and post-processing each see at most backend_batch
+            # samples, and only the requested outputs of each chunk are kept.
+            parts: dict[str, list[Any]] = {name: [] for name in requested}
+            for chunk in self._chunks(inputs):
+                outputs = self._run(chunk)
+                by_name = dict(zip((m.name for m in self.backend_outputs), outputs))
+                for name in requested:
+                    if name == RESPONSE_OUTPUT:
+                        assert self.postprocess is not None
+                        parts[name].extend(bytes(p) for p in self.postprocess(outputs))
+                    else:
+                        parts[name].append(by_name[name])
+                del outputs, by_name
             out: list[tuple[TensorMeta, np.ndarray]] = []
-            by_name = {m.name: (m, o) for m, o in zip(self.backend_outputs, outputs)}
             for name in requested:
                 if name == RESPONSE_OUTPUT:
-                    assert self.postprocess is not None
-                    payloads = self.postprocess(outputs)
-                    arr = np.empty(len(payloads), dtype=object)
-                    arr[:] = [bytes(p) for p in payloads]
+                    arr = np.empty(len(parts[name]), dtype=object)
+                    arr[:] = parts[name]
                     out.append((TensorMeta(RESPONSE_OUTPUT, "BYTES", arr.shape), arr))
                 else:
-                    meta, arr = by_name[name]
+                    pieces = parts[name]
+                    arr = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+                    meta = next(m for m in self.backend_outputs if m.name == name)
                     out.append((TensorMeta(meta.name, datatype_of(arr.dtype), arr.shape), arr))
         except ProtocolError:
             self._count(failed=True)
@@ -130,6 +154,25 @@ class ServedModel:
                                 status=500, grpc_code="INTERNAL") from exc
         self._count(failed=False)
         return out
+
+    def _chunks(self, inputs: dict[str, np.ndarray]) -> Any:
+        """The request's inputs in slices of at most ``backend_batch`` samples (views, no copies)."""
+        n = max((a.shape[0] for a in inputs.values() if a.ndim), default=0)
+        step = self.backend_batch
+        if step is None or n <= step:
+            yield inputs
+            return
+        for start in range(0, n, step):
+            yield {k: a[start:start + step] if a.ndim else a for k, a in inputs.items()}
+
+    def _run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        if self.preprocess is not None:
+            batch: Any = self.preprocess(inputs[self.inputs[0].name])
+        elif len(self.inputs) == 1:
+            batch = inputs[self.inputs[0].name]
+        else:
+            batch = inputs
+        return list(self.backend.run(batch))
 
     def _count(self, failed: bool) -> None:
         with self._lock:
@@ -166,12 +209,35 @@ def as_raw_form(obj: Any) -> RawForm | None:
                             "preprocess") from None
 
 
+#: The default cap on the batch one request may carry, when the model's inputs do not fix it.
+DEFAULT_MAX_BATCH = 1024
+#: The default samples per backend call (the harness's Offline batch size).
+DEFAULT_BACKEND_BATCH = 32
+
+
+def fixed_batch(inputs: Sequence[TensorMeta]) -> int | None:
+    """The batch size the model's metadata fixes (a first dimension other than -1), or None when dynamic."""
+    dims = {m.shape[0] for m in inputs if m.shape and m.shape[0] != -1}
+    return min(dims) if dims else None
+
+
 def serve_backend(name: str, backend: Any, *, postprocess: Postprocess | None = None,
                   raw: RawForm | None = None, platform: str = "onnx_onnxv1",
-                  properties: dict[str, str] | None = None) -> ServedModel:
-    """A ``ServedModel`` over a loaded backend (inputs from its model file, or ``raw.input`` when raw)."""
+                  properties: dict[str, str] | None = None, max_batch: int | None = None,
+                  backend_batch: int | None = None) -> ServedModel:
+    """A ``ServedModel`` over a loaded backend (inputs from its model file, or ``raw.input`` when raw).
+
+    ``max_batch`` (None: the batch the backend's inputs fix, else ``DEFAULT_MAX_BATCH``) caps the samples one
+    request may carry; ``backend_batch`` (None: ``DEFAULT_BACKEND_BATCH``; never above ``max_batch`` or the
+    batch the backend fixes) is the size of the chunks a larger request runs in.
+    """
     inputs = [raw.input] if raw is not None else [meta_from_spec(s) for s in backend.inputs]
+    fixed = fixed_batch([meta_from_spec(s) for s in backend.inputs])
+    if max_batch is None:
+        max_batch = fixed_batch(inputs) or DEFAULT_MAX_BATCH
+    # Never more per call than the backend's inputs fix, nor than a request may carry.
+    backend_batch = min(backend_batch or DEFAULT_BACKEND_BATCH, fixed or max_batch, max_batch)
     return ServedModel(name=name, backend=backend, inputs=inputs,
                        backend_outputs=[meta_from_spec(s) for s in backend.outputs], platform=platform,
                        preprocess=raw.preprocess if raw is not None else None, postprocess=postprocess,
-                       properties=dict(properties or {}))
+                       properties=dict(properties or {}), max_batch=max_batch, backend_batch=backend_batch)

@@ -55,7 +55,7 @@ class ParsedRequest:
     binary: memoryview = field(default_factory=lambda: memoryview(b""))
 
 
-def split_body(body: bytes, header_length: str | None) -> tuple[Any, memoryview]:
+def split_body(body: bytes | bytearray, header_length: str | None) -> tuple[Any, memoryview]:
     """The JSON object and the binary part of a body (``header_length``: the HTTP header's value or None)."""
     view = memoryview(body)
     if header_length is None:
@@ -106,7 +106,7 @@ def _tensor_header(obj: Any, where: str) -> TensorHeader:
     return TensorHeader(name, datatype, shape, params, data=obj["data"])
 
 
-def parse_request(body: bytes, header_length: str | None) -> ParsedRequest:
+def parse_request(body: bytes | bytearray, header_length: str | None) -> ParsedRequest:
     """Parse an inference request's JSON and locate its binary part; no tensor data is decoded yet."""
     obj, rest = split_body(body, header_length)
     rid = obj.get("id")
@@ -152,7 +152,7 @@ def decode_tensors(headers: list[TensorHeader], binary: memoryview, kind: str = 
             out[t.name] = from_raw(binary[pos:pos + t.binary_size], t.datatype, t.shape, where)
             pos += t.binary_size
         else:
-            out[t.name] = from_json_data(t.data, t.datatype, t.shape, where)
+            out[t.name] = from_json_data(t.data, t.datatype, t.shape, where, finite=kind == "input")
     return out
 
 

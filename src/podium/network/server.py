@@ -7,6 +7,7 @@ by tests and benchmarks (``start`` / ``stop``, ports 0 = any free port).
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import ipaddress
 import logging
@@ -30,6 +31,9 @@ class ServeOptions:
 
     ``http_port`` / ``grpc_port``: 0 picks a free port, None turns that protocol off. ``inference_threads``:
     REST requests run the model on a pool of this many threads (0: inline in the event loop).
+    ``read_timeout_s``: a REST client must send a request's headers within this time of connecting (or of
+    its first byte, on a kept-alive connection), and each piece of the body within this time of the last;
+    otherwise the connection is dropped (408). On gRPC it bounds the connection handshake.
     """
 
     host: str = "127.0.0.1"
@@ -41,6 +45,7 @@ class ServeOptions:
     grpc_threads: int = 8
     tls_cert: str | None = None
     tls_key: str | None = None
+    read_timeout_s: float = 10.0
 
 
 def is_loopback(host: str) -> bool:
@@ -63,6 +68,9 @@ class InferenceServer:
             raise ServeError("podium serve: no model to serve")
         if self.options.max_request_bytes < 1024:
             raise ServeError(f"--max-request-bytes: expected at least 1024, got {self.options.max_request_bytes}")
+        if not self.options.read_timeout_s > 0:
+            raise ServeError("--read-timeout: expected a positive number of seconds, got "
+                             f"{self.options.read_timeout_s}")
         if (self.options.tls_cert is None) != (self.options.tls_key is None):
             raise ServeError("--tls-cert and --tls-key: give both or neither")
         self.http_port: int | None = None
@@ -114,7 +122,8 @@ class InferenceServer:
         host = f"[{opts.host}]" if ":" in opts.host else opts.host
         self._grpc, self.grpc_port = create_grpc_server(self.models, f"{host}:{opts.grpc_port}", token=opts.token,
                                                         max_request_bytes=opts.max_request_bytes,
-                                                        threads=opts.grpc_threads, credentials=creds)
+                                                        threads=opts.grpc_threads, credentials=creds,
+                                                        handshake_timeout_s=opts.read_timeout_s)
         self._grpc.start()
 
     def _start_http(self, timeout_s: float) -> None:
@@ -137,9 +146,9 @@ class InferenceServer:
             self._executor = concurrent.futures.ThreadPoolExecutor(opts.inference_threads,
                                                                    thread_name_prefix="podium-infer")
         frontend = RestFrontend(self.models, token=opts.token, max_request_bytes=opts.max_request_bytes,
-                                executor=self._executor)
+                                executor=self._executor, read_timeout_s=opts.read_timeout_s)
         config = uvicorn.Config(frontend.app, log_level="warning", access_log=False, lifespan="off",
-                                http=_http_impl(), timeout_keep_alive=75,
+                                http=_protocol_with_deadline(opts.read_timeout_s), timeout_keep_alive=75,
                                 ssl_certfile=opts.tls_cert, ssl_keyfile=opts.tls_key)
         if self.tls:
             for path, flag in ((opts.tls_cert, "--tls-cert"), (opts.tls_key, "--tls-key")):
@@ -198,6 +207,67 @@ def _http_impl() -> str:
         return "httptools"
     except ImportError:
         return "h11"
+
+
+class _HeaderDeadline:
+    """Mixin for uvicorn's HTTP protocol classes: a request's headers must arrive within ``read_timeout_s``.
+
+    uvicorn times out only idle kept-alive connections; a client that connects and sends nothing, or part of
+    the headers, would hold a connection (and a file descriptor) for ever. The timer starts when the
+    connection is made, or at the first byte of a request on a kept-alive connection, and stops when the
+    headers are complete (uvicorn then has a request cycle); when it fires, the client gets a 408 and the
+    connection is closed. The body's own deadline is in ``RestFrontend._read_body``.
+    """
+
+    read_timeout_s: float = 10.0
+    _header_timer: asyncio.TimerHandle | None = None
+    _seen_cycle: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # type: ignore[misc]
+        cycle = getattr(self, "cycle", None)
+        if cycle is not None and cycle is not self._seen_cycle:  # headers complete: a new request cycle
+            self._seen_cycle = cycle
+            self._disarm()
+        elif self._header_timer is None and (cycle is None or cycle.response_complete):
+            self._arm()  # the first bytes of another request on a kept-alive connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = asyncio.get_running_loop().call_later(self.read_timeout_s, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        transport = getattr(self, "transport", None)
+        if transport is None or transport.is_closing():
+            return
+        body = (b'{"error":"request headers did not arrive within the read timeout of '
+                + f"{self.read_timeout_s:g}".encode() + b' s (podium serve --read-timeout)"}')
+        transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                        b"connection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        transport.close()
+
+
+def _protocol_with_deadline(read_timeout_s: float) -> type:
+    """uvicorn's HTTP protocol class (httptools, else h11) with the header deadline of ``_HeaderDeadline``."""
+    if _http_impl() == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+    else:
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+    return type(f"Podium{base.__name__}", (_HeaderDeadline, base), {"read_timeout_s": float(read_timeout_s)})
 
 
 def _read(path: str | None, flag: str) -> bytes:

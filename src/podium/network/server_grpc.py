@@ -23,6 +23,10 @@ from podium.network.model import ServedModel
 from podium.network.server_rest import EXTENSIONS
 
 
+#: Calls grpc core may hold before the Python server picks them up (see ``create_grpc_server``).
+PENDING_REQUESTS = 65536
+
+
 class GrpcFrontend:
     """The service's handlers over a model repository; ``handler()`` gives grpcio's generic handler."""
 
@@ -92,13 +96,29 @@ class GrpcFrontend:
 
 def create_grpc_server(models: Mapping[str, ServedModel], address: str, *, token: str | None = None,
                        max_request_bytes: int = 64 << 20, threads: int = 8,
-                       credentials: grpc.ServerCredentials | None = None) -> tuple[grpc.Server, int]:
-    """A grpcio server bound to ``address`` (not yet started); returns it and the bound port."""
+                       credentials: grpc.ServerCredentials | None = None,
+                       handshake_timeout_s: float = 10.0) -> tuple[grpc.Server, int]:
+    """A grpcio server bound to ``address`` (not yet started); returns it and the bound port.
+
+    ``handshake_timeout_s``: a connection that has not completed its TLS / HTTP/2 preface by then is closed
+    (grpc's default is 120 s).
+    """
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="podium-grpc")
     server = grpc.server(executor, handlers=[GrpcFrontend(models, token).handler()], options=[
         ("grpc.max_receive_message_length", max_request_bytes),
         ("grpc.max_send_message_length", -1),
         ("grpc.so_reuseport", 0),  # a second server on the same port must fail, not share it silently
+        ("grpc.server_handshake_timeout_ms", max(1, int(handshake_timeout_s * 1000))),
+        # grpc core cancels (status CANCELLED) calls beyond 1,000 waiting to be picked up (3,000 hard). After
+        # a pause (a stopped process, a GC or swap stall), a burst of queued calls arrives at once and the
+        # Python server takes them one by one, so those limits cancelled requests that would have been
+        # answered well within their deadline. Calls wait in the executor's queue instead.
+        ("grpc.server.max_pending_requests", PENDING_REQUESTS),
+        ("grpc.server.max_pending_requests_hard_limit", 2 * PENDING_REQUESTS),
+        # Accept client keepalive pings every second (grpc's default, 5 min, answers faster pings with
+        # GOAWAY "too_many_pings", which fails every call in flight on that connection).
+        ("grpc.http2.min_ping_interval_without_data_ms", 1000),
+        ("grpc.keepalive_permit_without_calls", 1),
     ])
     try:
         port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ctypes
+import functools
 import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,11 +52,13 @@ class RestFrontend:
 
     def __init__(self, models: Mapping[str, ServedModel], *, token: str | None = None,
                  max_request_bytes: int = 64 << 20,
-                 executor: concurrent.futures.Executor | None = None) -> None:
+                 executor: concurrent.futures.Executor | None = None,
+                 read_timeout_s: float | None = None) -> None:
         self.models = models
         self.token = token
         self.max_request_bytes = max_request_bytes
         self.executor = executor
+        self.read_timeout_s = read_timeout_s
         routes = [
             Route("/v2", self.server_metadata, methods=["GET"]),
             Route("/v2/health/live", self.live, methods=["GET"]),
@@ -106,6 +111,15 @@ class RestFrontend:
 
     # -- inference -----------------------------------------------------------------------------------------
     async def infer(self, request: Request) -> Response:
+        response = await self._infer(request)
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) >= TRIM_AFTER_BYTES:
+            # Once the response is sent (and the request's buffers are gone), hand freed memory back to the
+            # system: the allocator would otherwise keep a big request's peak for the life of the process.
+            response.background = BackgroundTask(release_memory)
+        return response
+
+    async def _infer(self, request: Request) -> Response:
         try:
             model = self._model(request)
             body = await self._read_body(request)
@@ -126,13 +140,14 @@ class RestFrontend:
             out, header_len = rest_codec.build_response(model.name, model.version, parsed.id,
                                                         [(m, a, flags[m.name]) for m, a in results])
         except ProtocolError as exc:
-            return _error(str(exc), exc.status)
+            # A body that stopped arriving: answer and close, or the rest of it would be read as a request.
+            return _error(str(exc), exc.status, {"Connection": "close"} if exc.status == 408 else None)
         if header_len is None:
             return Response(out, media_type=rest_codec.JSON_TYPE)
         return Response(out, media_type=rest_codec.BINARY_TYPE,
                         headers={rest_codec.HEADER_LENGTH: str(header_len)})
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, request: Request) -> bytes | bytearray:
         encoding = request.headers.get("content-encoding", "identity").lower()
         if encoding != "identity":
             # Inflating a small compressed body into gigabytes is the classic way around a size limit.
@@ -142,13 +157,34 @@ class RestFrontend:
         if declared is not None and declared.isdigit() and int(declared) > self.max_request_bytes:
             raise ProtocolError(f"request body of {declared} bytes exceeds the limit of {self.max_request_bytes}",
                                 status=413)
-        chunks = []
+        # With a declared length, the body goes straight into one buffer of that size: one large allocation,
+        # given back to the system when the request ends, instead of hundreds of small chunks that fragment
+        # the heap (and keep the process's memory high) after a big request.
+        buffer = bytearray(int(declared)) if declared is not None and declared.isdigit() else None
+        chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_request_bytes:
+        stream = request.stream().__aiter__()
+        while True:
+            try:
+                # Each piece of the body must come within the read timeout of the last: a client that
+                # stops sending would otherwise hold the connection until it goes away.
+                chunk = await asyncio.wait_for(stream.__anext__(), self.read_timeout_s)
+            except StopAsyncIteration:
+                break
+            except asyncio.TimeoutError:
+                raise ProtocolError(f"request body: no data for {self.read_timeout_s:g} s after {size} bytes "
+                                    "(podium serve --read-timeout)", status=408) from None
+            if size + len(chunk) > self.max_request_bytes:
                 raise ProtocolError(f"request body exceeds the limit of {self.max_request_bytes} bytes", status=413)
-            chunks.append(chunk)
+            if buffer is not None and size + len(chunk) > len(buffer):
+                raise ProtocolError(f"request body: longer than its Content-Length of {len(buffer)} bytes")
+            if buffer is not None:
+                buffer[size:size + len(chunk)] = chunk
+            else:
+                chunks.append(chunk)
+            size += len(chunk)
+        if buffer is not None:
+            return buffer if size == len(buffer) else buffer[:size]
         return b"".join(chunks)
 
     # -- errors --------------------------------------------------------------------------------------------
@@ -160,6 +196,26 @@ class RestFrontend:
 
     async def _internal_error(self, request: Request, exc: Exception) -> Response:
         return _error(f"internal error ({type(exc).__name__})", 500)
+
+
+#: Requests with bodies at least this large give freed memory back to the system once answered.
+TRIM_AFTER_BYTES = 4 << 20
+
+
+def release_memory() -> None:
+    """Return the C allocator's free memory to the system (glibc ``malloc_trim``; elsewhere nothing)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    try:
+        libc = ctypes.CDLL(None)
+        return getattr(libc, "malloc_trim", None)  # glibc only; musl and macOS have none
+    except (OSError, AttributeError):
+        return None
 
 
 class _BearerAuth:

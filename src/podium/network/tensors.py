@@ -155,8 +155,15 @@ _JSON_KINDS = {"BOOL": "b", "UINT8": "iu", "UINT16": "iu", "UINT32": "iu", "UINT
                "INT16": "iu", "INT32": "iu", "INT64": "iu", "FP16": "iuf", "FP32": "iuf", "FP64": "iuf"}
 
 
-def from_json_data(data: Any, datatype: str, shape: tuple[int, ...], where: str) -> np.ndarray:
-    """A tensor from JSON ``data`` (flat or nested row-major); values must be of the datatype's kind."""
+def from_json_data(data: Any, datatype: str, shape: tuple[int, ...], where: str, *,
+                   finite: bool = False) -> np.ndarray:
+    """A tensor from JSON ``data`` (flat or nested row-major); values must be of the datatype's kind.
+
+    ``finite``: floating-point values must also be finite numbers the datatype can hold: ``NaN``,
+    ``Infinity`` (which Python's JSON parser accepts) and numbers that overflow it (``1e400``, or ``1e39`` for
+    FP32) are refused with the element named. The server checks requests this way; the client reads other
+    servers' outputs without it (a model may answer NaN).
+    """
     dtype_of(datatype, where)
     n = element_count(shape)
     if not isinstance(data, list):
@@ -187,7 +194,26 @@ def from_json_data(data: Any, datatype: str, shape: tuple[int, ...], where: str)
         info = np.iinfo(target)
         if arr.size and (arr.min() < info.min or arr.max() > info.max):
             raise ProtocolError(f"{where}: data outside the range of {datatype}")
-    return arr.astype(target, copy=False).reshape(shape)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, not warned about
+        out = arr.astype(target, copy=False)
+    if finite and target.kind == "f" and out.size:
+        bad = ~np.isfinite(out)
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            value = float(arr.ravel()[i])
+            raise ProtocolError(f"{where}: data element {i} is {_json_number(value)}, not a finite {datatype} "
+                                f"value (NaN, Infinity and numbers beyond ±{float(np.finfo(target).max):.6g} are "
+                                "refused)")
+    return out.reshape(shape)
+
+
+def _json_number(value: float) -> str:
+    """A refused value as JSON would spell it (an overflowing literal such as 1e400 parses to Infinity)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return ("-" if value < 0 else "") + "Infinity (or a number too large for any float)"
+    return repr(value)
 
 
 def _flatten(data: list[Any], n: int, where: str) -> list[Any]:

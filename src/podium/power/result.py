@@ -10,7 +10,9 @@ is the checker's to the last bit. It adds efficiency (the scenario's throughput 
 query, the energy counter's figure where the meter has one, and the meter's clock offset.
 
 ``attach_power_result`` merges the ``"power"`` block into the run's ``podium_result.json`` (the report
-reads ``podium_result.json["power"]``) and writes ``spl.txt`` and ``power_summary.txt`` beside it.
+reads ``podium_result.json["power"]``), writes ``spl.txt`` beside the LoadGen logs (an official file) and
+``power_summary.txt`` into the run's ``podium/`` sub-folder (podium's own). ``record_power_verdict`` says
+whether the power run as a whole stands (``"power_valid"``, ``"power_error"``, ``"power_run_result"``).
 """
 
 from __future__ import annotations
@@ -244,8 +246,23 @@ def summary_text(block: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary_path(run_dir: Path | str) -> Path:
+    """Where ``power_summary.txt`` of the run logged in ``run_dir`` goes (podium's sub-folder: the checker
+    rejects a power run folder holding files it does not know)."""
+    from podium.files import podium_dir
+
+    return podium_dir(run_dir) / SUMMARY_TXT
+
+
+def write_summary(run_dir: Path | str, block: Mapping[str, Any]) -> Path:
+    """Write ``power_summary.txt`` for ``block`` into the run's ``podium/`` sub-folder."""
+    from podium.files import write_text_atomic
+
+    return write_text_atomic(summary_path(run_dir), summary_text(block))
+
+
 def _write_outputs(run_dir: Path, block: dict[str, Any]) -> dict[str, Any]:
-    (run_dir / SUMMARY_TXT).write_text(summary_text(block), encoding="utf-8")
+    write_summary(run_dir, block)
     merge_into_result_json(run_dir, block)
     return block
 
@@ -267,11 +284,44 @@ def attach_power_result(run_dir: Path | str, samples: Iterable[PowerSample], met
     return _write_outputs(run_dir, block)
 
 
+PARTIAL_SPL_TXT = "spl_partial.txt"
+
+
 def record_power_missing(run_dir: Path | str, reason: str, meter_info: MeterInfo | Mapping | None = None,
-                         phase: str = "testing") -> dict[str, Any]:
-    """The meter failed (e.g. disconnected mid-run): the performance result stands, power is missing."""
+                         phase: str = "testing", samples: Iterable[PowerSample] | None = None,
+                         mark: str | None = None) -> dict[str, Any]:
+    """The meter failed (e.g. disconnected mid-run): the performance result stands, power is missing.
+
+    The samples read before the failure (``samples``) are kept in ``podium/spl_partial.txt`` for diagnosis:
+    never as ``spl.txt``, which would make a partial measurement look like a whole one to the checker.
+    """
+    from podium.files import podium_dir
+
+    run_dir = Path(run_dir)
     info = MeterInfo.from_any(meter_info) if meter_info is not None else None  # type: ignore[arg-type]
-    return _write_outputs(Path(run_dir), _missing_block("missing", reason, info, phase))
+    block = _missing_block("missing", reason, info, phase)
+    kept = sorted(samples or [], key=lambda s: s.wall_ns)
+    block["samples_before_failure"] = len(kept)
+    if kept and mark:
+        podium_dir(run_dir).mkdir(parents=True, exist_ok=True)
+        write_spl(podium_dir(run_dir) / PARTIAL_SPL_TXT, kept, mark)
+        block["partial_spl"] = f"podium/{PARTIAL_SPL_TXT}"
+    return _write_outputs(run_dir, block)
+
+
+def record_power_verdict(run_dir: Path | str, failure: str | None, failed_phase: str | None = None) -> Path:
+    """Say in the run's ``podium_result.json`` whether the power run stands as a whole.
+
+    ``failure`` None: ``"power_valid": true``, ``"power_run_result": "VALID"``. Otherwise the power run is
+    INVALID whatever the performance result says (the LoadGen logs stay as measured): ``"power_valid": false``,
+    ``"power_error"`` the one-line reason and ``"power_failed_phase"`` the run ("ranging"/"testing") it hit.
+    """
+    from podium.files import find_result, merge_json_atomic, result_path
+
+    path = find_result(run_dir) or result_path(run_dir)
+    return merge_json_atomic(path, {"power_valid": failure is None, "power_error": failure,
+                                    "power_failed_phase": failed_phase if failure else None,
+                                    "power_run_result": "VALID" if failure is None else "INVALID"})
 
 
 def record_not_measured(run_dir: Path | str, reason: str = "no power meter was used") -> dict[str, Any]:

@@ -7,8 +7,14 @@ run, its performance result stands and the power block says "missing" with the e
 ``run_with_power(meter, run_once, out_dir)`` does what the MLCommons power client does: for a meter that
 needs it (PTDaemon) a ranging run then a testing run of the same workload, and it writes the session folder
 in the submission tree's ``performance/`` layout: ``ranging/`` and ``run_1/`` (LoadGen logs + ``spl.txt``,
-plus podium's ``podium_result.json``/``power_summary.txt``) and ``power/`` (client/server json and logs,
-``ptd_logs.txt``). ``export_power_tree`` copies it without podium's files, as the checker requires.
+plus podium's ``podium/podium_result.json``/``podium/power_summary.txt``) and ``power/`` (client/server json
+and logs, ``ptd_logs.txt``). ``export_power_tree`` copies it without podium's files, as the checker requires.
+
+A meter that dies (during the ranging run, between the runs, or during the testing run) never loses the
+LoadGen logs already measured, but the power run is then INVALID: ``PowerOutcome.failure`` says why in one
+line naming the phase, and the result of the run whose performance stands (``performance_dir``) carries
+``"power_valid": false``, ``"power_error"`` and ``"power_run_result": "INVALID"``. A caller must treat a
+``failure`` as a failed power run (exit code), not as a valid result with power left out.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from podium.power.errors import PowerError
+from podium.power.errors import MeterDisconnectedError, PowerError
 from podium.power.meter import Meter
 from podium.power.official_files import write_power_folder
 from podium.power.ptd_client import PtdMeter
@@ -27,6 +33,7 @@ from podium.power.result import (
     attach_power_result,
     record_not_measured,
     record_power_missing,
+    record_power_verdict,
 )
 from podium.power.samples import PowerSample
 
@@ -36,6 +43,12 @@ LOADGEN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_
 
 def _phase_point() -> list[float]:
     return [time.time(), time.monotonic()]
+
+
+def describe_failure(phase: str, err: BaseException | str, before: bool = False) -> str:
+    """One line for a meter failure: what failed, in which run, and the meter's own message."""
+    what = "meter connection lost" if isinstance(err, MeterDisconnectedError) else "power measurement failed"
+    return f"{what} {'before' if before else 'during'} the {phase} run: {err}"
 
 
 class PowerSession:
@@ -52,44 +65,78 @@ class PowerSession:
         self.mark = mark or f"podium_{phase}"
         self.samples: list[PowerSample] = []
         self.error: str | None = None
+        self.exception: PowerError | None = None
+        self.block: dict[str, Any] | None = None
         self.phases: list[list[float]] = []
 
-    def __enter__(self) -> "PowerSession":
+    def start(self) -> None:
+        """Start the meter (``__enter__``); a meter that cannot start raises before the run, nothing is lost."""
         self.phases.append(_phase_point())
         if self.meter is not None:
-            self.meter.start(self.mark)  # a meter that cannot start fails before the run, nothing is lost
+            self.meter.start(self.mark)
         self.phases.append(_phase_point())
-        return self
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> Literal[False]:
+    def finish(self) -> None:
+        """Stop the meter (``__exit__``); a meter failure is kept in ``error``, never raised."""
         self.phases.append(_phase_point())
         if self.meter is not None:
             try:
                 self.samples = self.meter.stop()
             except PowerError as err:
+                self.exception = err
                 self.error = str(err)
-                self.samples = self.meter.samples()
+                self.samples = self.meter.samples()  # what was read before the failure
         self.phases.append(_phase_point())
+
+    def __enter__(self) -> "PowerSession":
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> Literal[False]:
+        self.finish()
         return False  # the run's own exception, if any, goes on
 
     @property
     def measured(self) -> bool:
         return self.meter is not None and self.error is None
 
-    def attach(self, run_dir: Path | str | None = None) -> dict[str, Any]:
-        """Write the power result into the run folder's ``podium_result.json`` (and ``spl.txt``)."""
+    @property
+    def failure(self) -> str | None:
+        """Why this run's power is missing (one line naming the phase), or None: measured, or no meter."""
+        if self.meter is None:
+            return None
+        if self.error is not None:
+            return describe_failure(self.phase, self.exception or self.error)
+        if self.block is not None and not self.block.get("measured"):
+            errors = self.block.get("errors") or [self.block.get("reason") or "no power figures"]
+            return f"no power figures for the {self.phase} run: {errors[0]}"
+        return None
+
+    def attach(self, run_dir: Path | str | None = None, verdict: bool = True) -> dict[str, Any]:
+        """Write the power result into the run folder's ``podium_result.json`` (and ``spl.txt``).
+
+        With a meter and ``verdict``, the result also says whether the power run stands (``power_valid``,
+        ``power_error``: see ``record_power_verdict``); ``run_with_power`` gives the verdict for the session.
+        """
         target = Path(run_dir) if run_dir is not None else self.run_dir
         if target is None:
             raise PowerError("PowerSession.attach: no run folder given")
         if self.meter is None:
-            return record_not_measured(target)
+            self.block = record_not_measured(target)
+            return self.block
         if self.error is not None:
-            return record_power_missing(target, f"power measurement failed: {self.error}", self.meter.info,
-                                        self.phase)
-        try:
-            return attach_power_result(target, self.samples, self.meter.info, mark=self.mark, phase=self.phase)
-        except PowerError as err:
-            return record_power_missing(target, str(err), self.meter.info, self.phase)
+            self.block = record_power_missing(target, describe_failure(self.phase, self.exception or self.error),
+                                              self.meter.info, self.phase, samples=self.samples, mark=self.mark)
+        else:
+            try:
+                self.block = attach_power_result(target, self.samples, self.meter.info, mark=self.mark,
+                                                 phase=self.phase)
+            except PowerError as err:
+                self.block = record_power_missing(target, str(err), self.meter.info, self.phase,
+                                                  samples=self.samples, mark=self.mark)
+        if verdict:
+            record_power_verdict(target, self.failure, self.phase)
+        return self.block
 
 
 @dataclass
@@ -102,12 +149,23 @@ class PowerOutcome:
     ranging_dir: Path | None = None
     power: dict[str, Any] = field(default_factory=dict)
     ranging_power: dict[str, Any] | None = None
+    #: the meter's own message when it failed (None when it did not)
     error: str | None = None
     power_folder: Path | None = None
+    #: why the power run is INVALID, one line naming the phase ("meter connection lost during the ranging
+    #: run: ...; the testing run never ran"); None when the power was measured or no meter was used
+    failure: str | None = None
+    #: the run the failure hit: "ranging" or "testing" (None without a failure)
+    failed_phase: str | None = None
 
     @property
     def measured(self) -> bool:
         return bool(self.power.get("measured"))
+
+    @property
+    def power_valid(self) -> bool:
+        """The power run stands: a meter measured the testing run and nothing failed."""
+        return self.failure is None and self.testing_dir is not None and self.measured
 
     @property
     def performance_dir(self) -> Path | None:
@@ -116,7 +174,9 @@ class PowerOutcome:
 
 
 def _place(returned: Path | None, official: Path) -> Path:
-    """Make sure the LoadGen files are in the folder the submission tree expects."""
+    """Make sure the LoadGen files (and podium's ``podium/`` files) are in the folder the submission tree expects."""
+    from podium.files import PODIUM_SUBDIR
+
     if returned is None or Path(returned).resolve() == official.resolve():
         return official
     official.mkdir(parents=True, exist_ok=True)
@@ -124,7 +184,17 @@ def _place(returned: Path | None, official: Path) -> Path:
         src = Path(returned) / name
         if src.is_file():
             shutil.copy2(src, official / name)
+    if (Path(returned) / PODIUM_SUBDIR).is_dir():
+        shutil.copytree(Path(returned) / PODIUM_SUBDIR, official / PODIUM_SUBDIR, dirs_exist_ok=True)
     return official
+
+
+def _not_run_block(ranging_block: dict[str, Any] | None, reason: str) -> dict[str, Any]:
+    """The testing run's power block when the testing run never ran (the meter failed before it)."""
+    base = ranging_block or {}
+    return {"status": "missing", "measured": False, "phase": "testing", "simulated": bool(base.get("simulated")),
+            "labels": list(base.get("labels", [])), "meter": base.get("meter"), "errors": [reason],
+            "reason": reason, "issues": []}
 
 
 def _session_label(meter: Meter | None, label: str) -> str:
@@ -152,10 +222,19 @@ def run_with_power(meter: Meter | None, run_once: Callable[[Path, str], Path], o
     ranging_samples: list[PowerSample] | None = None
     try:
         if meter is not None:
-            meter.prepare("ranging" if meter.needs_ranging else "testing")
+            meter.prepare("ranging" if meter.needs_ranging else "testing")  # failing here: nothing ran yet
         session = f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{_session_label(meter, label)}"
         outcome = PowerOutcome(out_dir=out, session_name=session)
+
+        def fail(run_dir: Path, phase: str, text: str, error: str | None) -> PowerOutcome:
+            # the power run is INVALID; the run whose logs stand says so, and why, in its result
+            outcome.failure, outcome.failed_phase, outcome.error = text, phase, error
+            record_power_verdict(run_dir, text, phase)
+            log(f"{phase} run: {text}")
+            return outcome
+
         log(f"session {session}, meter {meter.info.name if meter else 'none'}")
+        testing = out / "run_1"
         if meter is not None and meter.needs_ranging:
             ranging = out / "ranging"
             log("ranging run: start")
@@ -163,25 +242,40 @@ def run_with_power(meter: Meter | None, run_once: Callable[[Path, str], Path], o
                 returned = run_once(ranging, "ranging")
             phases["ranging"] = ps.phases
             outcome.ranging_dir = _place(returned, ranging)
-            outcome.ranging_power = ps.attach(outcome.ranging_dir)
+            outcome.ranging_power = ps.attach(outcome.ranging_dir, verdict=False)
             log(f"ranging run: done, power {outcome.ranging_power['status']}")
             if ps.error is not None:
                 # without ranging there are no testing ranges; the ranging run's performance result stands
-                outcome.error = ps.error
                 outcome.power = outcome.ranging_power
-                log(f"ranging run: meter failed: {ps.error}")
-                return outcome
+                return fail(outcome.ranging_dir, "ranging", f"{ps.failure}; the testing run never ran", ps.error)
             ranging_samples = ps.samples
-            meter.prepare("testing", ranging_samples)
-        testing = out / "run_1"
+            ps = PowerSession(meter, testing, mark=f"{session}_testing", phase="testing")
+            try:
+                meter.prepare("testing", ranging_samples)
+                ps.start()
+            except PowerError as err:
+                # the meter died (or refused the ranges) between the runs: the testing run is not run, since
+                # its power could not be measured; the ranging run's logs are the performance result
+                outcome.power = _not_run_block(outcome.ranging_power, describe_failure("testing", err, before=True))
+                return fail(outcome.ranging_dir, "testing",
+                            f"{describe_failure('testing', err, before=True)}; the testing run never ran", str(err))
+        else:
+            ps = PowerSession(meter, testing, mark=f"{session}_testing", phase="testing")
+            ps.start()  # a meter that cannot start fails before the run, nothing is lost
         log("testing run: start")
-        with PowerSession(meter, testing, mark=f"{session}_testing", phase="testing") as ps:
+        try:
             returned = run_once(testing, "testing")
+        finally:
+            ps.finish()
         phases["testing"] = ps.phases
         outcome.testing_dir = _place(returned, testing)
-        outcome.power = ps.attach(outcome.testing_dir)
-        outcome.error = ps.error
+        outcome.power = ps.attach(outcome.testing_dir, verdict=False)
         log(f"testing run: done, power {outcome.power['status']}")
+        if meter is not None:
+            if ps.failure is not None:
+                fail(outcome.testing_dir, "testing", ps.failure, ps.error)
+            else:
+                record_power_verdict(outcome.testing_dir, None)
         if isinstance(meter, PtdMeter):
             info = meter.info
             owned = getattr(meter, "_owned", None)

@@ -23,6 +23,8 @@ RESULT_FILE = "podium_result.json"
 PART_FOLDERS: tuple[str, ...] = ("performance", "accuracy", "submission")
 #: The testing run's folder inside a power session (``podium.power`` writes ranging/, run_1/, power/).
 POWER_RUN = "run_1"
+#: The ranging run's folder inside a power session.
+POWER_RANGING = "ranging"
 #: MLPerf v2.1 minimum run length; shorter runs are labelled "short run".
 FULL_DURATION_MS = 600_000
 
@@ -271,6 +273,10 @@ def read_run(path: str | os.PathLike[str]) -> FinishedRun:
                 # a run measured with power: the session folder holds ranging/, run_1/ and power/
                 folder = (p / name / POWER_RUN).resolve()
                 run.parts[name] = RunPart(name, folder, _load_result(g), power_session=folder.parent)
+            elif (r := find_result(p / name / POWER_RANGING)) is not None:
+                # the meter failed during ranging, so no testing run: the ranging run's result stands (its
+                # power block says "missing"); it is recorded, never packaged (no power session to submit)
+                run.parts[name] = RunPart(name, (p / name / POWER_RANGING).resolve(), _load_result(r))
     if not run.parts:
         raise RunFolderError(f"{p}: not a podium run folder (no {RESULT_FILE} in it nor in "
                              f"{', '.join(n + '/' for n in PART_FOLDERS)})")

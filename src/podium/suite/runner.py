@@ -105,6 +105,8 @@ class RunOutcome:
     interrupted: bool = False
     #: the first SUT/QSL failure that ended a test, e.g. "SUT issue_queries raised ValueError: ..."
     failure: str | None = None
+    #: a meter was asked for and the power measurement failed (the run's exit code says so)
+    power_failure: str | None = None
     #: each step of the run and its wall time in seconds, in order ("loading model", "performance", ...)
     steps: list[tuple[str, float]] = field(default_factory=list)
 
@@ -531,6 +533,11 @@ def _run_performance(req: RunRequest, sut: Any, qsl: Any, settings: TestSettings
         outcome.power_session = run_with_power(meter, run_once, perf_dir)  # closes the meter
         perf_dir = outcome.power_session.performance_dir
         outcome.power = outcome.power_session.power
+        if outcome.power_session.error or outcome.power_session.testing_dir is None:
+            phase = "testing" if outcome.power_session.testing_dir is not None else "ranging"
+            outcome.power_failure = (f"power measurement failed during the {phase} run"
+                                     + (f": {outcome.power_session.error}" if outcome.power_session.error else "")
+                                     + ("; the testing run never ran" if phase == "ranging" else ""))
     else:
         from podium.power import PowerSession
 
@@ -538,10 +545,17 @@ def _run_performance(req: RunRequest, sut: Any, qsl: Any, settings: TestSettings
             with PowerSession(meter, perf_dir) as ps:
                 run_once(perf_dir, "testing")
             outcome.power = ps.attach(perf_dir)  # "not measured" when there is no meter
+            if meter is not None and (ps.error or not (outcome.power or {}).get("measured")):
+                outcome.power_failure = ("power measurement failed" + (f": {ps.error}" if ps.error else
+                                                                        " (no power figures)"))
         finally:
             if meter is not None:
                 meter.close()
     outcome.performance_dir = perf_dir
+    if outcome.power_failure and perf_dir is not None and outcome.performance is not None:
+        # the result says the power run failed: its figures are a performance result only
+        merge_json_atomic(result_path(perf_dir), {"power_error": outcome.power_failure, "power_valid": False})
+        outcome.notes.append(outcome.power_failure)
 
 
 def _run_compliance(req: RunRequest, bench: Any, sut: Any, qsl: Any, settings: TestSettings, options: RunOptions,
