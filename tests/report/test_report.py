@@ -146,3 +146,18 @@ def test_cli_report(report_runs, tmp_path, capsys, monkeypatch):
     assert run_cli(["report", "--all", "--last", "1", "--out", str(tmp_path / "b.html"), "--png-dir",
                     str(tmp_path / "png")]) == 0
     assert (tmp_path / "png" / "latency_1.png").is_file()
+
+
+
+def test_a_short_runs_valid_says_short_run(report_runs, tmp_path):
+    import dataclasses
+
+    server = from_run(read_run(report_runs["server"]))
+    assert server.valid is True and not server.short_run
+    short = dataclasses.replace(server, name="short", labels=["short run: min_duration 5 s - not a valid MLPerf "
+                                                                "duration"])
+    build_report([server, short], tmp_path / "report.html", png_dir=tmp_path / "png")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # one VALID stands alone (the full-length run), the short run's says it is one
+    assert html.count('<span class="ok">VALID</span> (short run)') == 1
+    assert html.count('<span class="ok">VALID</span></td>') == 1

@@ -126,8 +126,9 @@ def _results_section(runs: Sequence[ReportRun], keys: LabelKeys) -> str:
     rows = []
     for r in runs:
         value, unit = _metric_text(r)
-        valid = "" if r.valid is None else ('<span class="ok">VALID</span>' if r.valid
-                                            else '<span class="bad">INVALID</span>')
+        # a short run's VALID says so: the LoadGen's VALID is not a valid MLPerf duration
+        valid = "" if r.valid is None else (('<span class="ok">VALID</span>' + (" (short run)" if r.short_run else ""))
+                                            if r.valid else '<span class="bad">INVALID</span>')
         acc = r.accuracy
         acc_text = ""
         if acc:

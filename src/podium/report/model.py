@@ -37,6 +37,11 @@ class ReportRun:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def short_run(self) -> bool:
+        """Shorter than a valid MLPerf run (its labels say so)."""
+        return any(str(lbl).startswith("short run") for lbl in self.labels)
+
+    @property
     def percentiles(self) -> list[tuple[float, float]]:
         return percentile_points(self.results)
 
