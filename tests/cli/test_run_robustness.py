@@ -103,6 +103,8 @@ def test_piped_output_prints_plain_progress_lines(tmp_path):
     (["run", "--duration", "abc"], "argument --duration: invalid float value: 'abc'"),
     (["run", "--benchmark", "resnet50"], "did you mean 'resnet'?"),
     (["run", "--data-dir", "/tmp"], "benchmark digits ships its own data"),
+    # refused before the performance run, not after it (it used to measure for 16 s first)
+    (["run", "--compliance", "TEST05", "--mode", "performance"], "--compliance: needs a performance run and an"),
 ])
 def test_rough_edges_are_one_line(argv, expected, capsys, tmp_path):
     with pytest.raises(SystemExit) if "abc" in argv else _nothing():
@@ -119,3 +121,22 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_progress_rate_restarts_with_each_test_and_is_never_negative(monkeypatch):
+    import podium.loadgen.run as lgrun
+    from podium.cli.cmd_run import _Progress
+
+    frames = iter([
+        {"series": "PerformanceOnly", "series_elapsed_s": 9.0, "issued": 100, "completed": 2_000_000,
+         "generated": 100},
+        # the next compliance test started: same series name, counts from zero again
+        {"series": "PerformanceOnly", "series_elapsed_s": 0.5, "issued": 100, "completed": 50_000, "generated": 100},
+        {"series": "PerformanceOnly", "series_elapsed_s": 1.5, "issued": 100, "completed": 150_000,
+         "generated": 100},
+    ])
+    monkeypatch.setattr(lgrun, "progress", lambda: next(frames))
+    prog = _Progress(console=None)  # type: ignore[arg-type]
+    lines = [prog.line() for _ in range(3)]
+    assert "samples/s" not in lines[0] and "samples/s" not in lines[1]  # no rate across two tests
+    assert "samples/s" in lines[2] and "-" not in lines[2].split("of")[-1]

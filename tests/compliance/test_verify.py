@@ -203,3 +203,13 @@ def test_accuracy_delta_is_the_checkers_fallback(tmp_path):
     assert not accuracy_delta(tmp_path / "b.txt", tmp_path / "c.txt", "bert-99.9").passed
     # the wrong metric for the benchmark: nothing found, fails
     assert not accuracy_delta(tmp_path / "b.txt", tmp_path / "c.txt", "resnet").passed
+
+
+def test_explain_says_the_scores_the_difference_and_the_band(tmp_path):
+    v = verify(tmp_path, "TEST05", summary("Offline", 159_947), summary("Offline", 138_038))
+    assert not v.passed
+    assert v.explain() == "performance: test 138,038 vs reference 159,947 (-13.7 %; allowed -5 % / +5 %)"
+    v = verify(tmp_path, "TEST04", summary("Offline", 1000), summary("Offline", 1101))
+    assert v.explain().endswith("(+10.1 %; allowed no lower bound / +10 %)")
+    v = verify(tmp_path, "TEST05", summary("Offline", 1000, valid=False), summary("Offline", 1000))
+    assert v.explain() == "performance: Reference results are invalid"

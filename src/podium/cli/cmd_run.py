@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -149,7 +150,8 @@ class _Progress:
         self.console = console
         self.stage = "starting"
         self._stop = threading.Event()
-        self._last: tuple[float, int] | None = None
+        #: (when, completed, series, series elapsed) of the last line, for the rate over the interval
+        self._last: tuple[float, int, str, float] | None = None
 
     def set_stage(self, stage: str) -> None:
         self.stage = stage
@@ -164,10 +166,13 @@ class _Progress:
         if p and "completed" in p:
             now = time.perf_counter()
             rate = ""
-            if self._last is not None and now > self._last[0]:
-                r = (p["completed"] - self._last[1]) / (now - self._last[0])
+            last = self._last
+            # a rate only within one test: a new test (compliance runs several in one stage) restarts its count
+            if (last is not None and now > last[0] and last[2] == p["series"] and p["completed"] >= last[1]
+                    and p["series_elapsed_s"] >= last[3]):
+                r = (p["completed"] - last[1]) / (now - last[0])
                 rate = f"  {r:,.0f} samples/s"
-            self._last = (now, p["completed"])
+            self._last = (now, p["completed"], p["series"], p["series_elapsed_s"])
             expected = f" / {p['expected_s']:.0f} s" if p.get("expected_s") else ""
             text += (f"  {p['series']:<16} {p['series_elapsed_s']:6.1f} s{expected}  issued {p['issued']:,}  "
                      f"completed {p['completed']:,} of {p['generated']:,}{rate}")
@@ -295,7 +300,13 @@ def show_outcome(console: Console, outcome: Any) -> None:
         if outcome.power is None:
             console.print("[dim]power: not measured (--power ptd://host:port | nvml | rapl)[/]")
     for test, passed in outcome.compliance.items():
-        console.print(f"compliance {test}: " + ("[green]TEST PASS[/]" if passed else "[red]TEST FAIL[/]"))
+        why = outcome.compliance_explained.get(test)
+        console.print(f"compliance {test}: " + ("[green]TEST PASS[/]" if passed else "[red]TEST FAIL[/]")
+                      + (f" [dim]({escape(why)})[/]" if why else ""))
+    if not all(outcome.compliance.values()) and outcome.request.duration_s is not None:
+        # a short run's few seconds carry the machine's noise: a few % is what TEST01/TEST05 allow
+        console.print("[yellow]note:[/] a short run's performance can swing more than the compliance tests "
+                      "allow on a busy machine; rerun, or give a longer --duration (or --full)")
     if outcome.compliance:
         console.print(f"compliance folders: {outcome.output / 'compliance'}")
     if outcome.steps:

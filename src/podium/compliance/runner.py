@@ -76,6 +76,18 @@ class ComplianceResult:
     #: The compliance run's folder (its logs) and the LoadGen result when podium ran it.
     run_dir: Path | None = None
     run: TestResult | None = None
+
+    def explain(self) -> str:
+        """One line: what was compared and how it came out (performance, then TEST01's accuracy check)."""
+        parts = [self.performance.explain()]
+        if self.accuracy is not None:
+            parts.append("accuracy log " + ("matches" if self.accuracy.passed else
+                                             f"differs ({self.accuracy.num_acc_log_data_mismatch} mismatched)"))
+        if self.accuracy_delta is not None and not (self.accuracy and self.accuracy.passed):
+            d = self.accuracy_delta
+            delta = "n/a" if d.delta_percent is None else f"{d.delta_percent:.3f} %"
+            parts.append(f"accuracy delta {delta} (allowed {d.allowed_percent:g} %)")
+        return "; ".join(parts)
     audit_config: str | None = None
     #: TEST01 when accuracy failed: the accuracy-mode log restricted to the sampled qsl indices.
     baseline_log: Path | None = None

@@ -161,6 +161,14 @@ class PerformanceVerification:
             return None
         return self.test_score / self.reference_score
 
+    def explain(self) -> str:
+        """One line: the scores, their difference and the band allowed (or why no scores were compared)."""
+        if self.ratio is None or self.threshold is None:
+            return f"performance: {self.reason or ('passed' if self.passed else 'failed')}"
+        lower = "no lower bound" if self.test == TEST04 else f"-{self.threshold * 100:g} %"
+        return (f"performance: test {self.test_score:,.6g} vs reference {self.reference_score:,.6g} "
+                f"({(self.ratio - 1) * 100:+.1f} %; allowed {lower} / +{self.threshold * 100:g} %)")
+
 
 def _score_text(score: SummaryScore, as_rate: bool) -> str:
     if as_rate:

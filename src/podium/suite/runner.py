@@ -95,6 +95,8 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
     calibration: Calibration | None = None
     compliance: dict[str, Any] = field(default_factory=dict)
+    #: test -> one line saying what was compared (scores, band) and how it came out
+    compliance_explained: dict[str, str] = field(default_factory=dict)
     power: dict[str, Any] | None = None
     power_session: Any = None
     performance_dir: Path | None = None
@@ -235,6 +237,11 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         if "accuracy" in modes:
             modes = tuple(m for m in modes if m != "accuracy")
             outcome.notes.append("accuracy skipped: synthetic inputs have no ground truth")
+    if req.compliance and ("submission" in modes or not {"performance", "accuracy"} <= set(modes)):
+        # refused before anything is measured: the tests are compared with this command's two runs
+        why = " (synthetic inputs have no accuracy run)" if req.synthetic and "accuracy" in req.modes else ""
+        raise PodiumError("--compliance: needs a performance run and an accuracy run in the same command "
+                          f"(--mode performance,accuracy), which the compliance tests are compared with{why}")
     req = dataclasses.replace(req, modes=modes)
     outcome.request = req
     if req.duration_s is not None:
@@ -575,3 +582,4 @@ def _run_compliance(req: RunRequest, bench: Any, sut: Any, qsl: Any, settings: T
         scorer=lambda log: _scored(bench, log, req.data_dir, outcome.notes), options=options,
         sampling_target=bench.compliance_sampling_target)
     outcome.compliance = {t: r.passed for t, r in results.items()}
+    outcome.compliance_explained = {t: r.explain() for t, r in results.items()}
