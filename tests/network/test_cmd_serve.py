@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from podium.cli import cmd_serve
 from podium.errors import PodiumError
+from tests.network.serve_process import listening_urls, start_serve, stop_serve
 
 # cli/main.py registers the subcommand once the lead wires it in; this launcher does the same meanwhile.
-LAUNCH = ("import argparse, sys; from podium.cli import cmd_serve; ap = argparse.ArgumentParser(); "
-          "cmd_serve.add_parser(ap.add_subparsers()); a = ap.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
 
 
 def test_serve_then_run_against_it(tmp_path: Path, bench, qsl) -> None:
@@ -25,19 +20,10 @@ def test_serve_then_run_against_it(tmp_path: Path, bench, qsl) -> None:
 
     token = tmp_path / "token"
     token.write_text("t0ken\n")
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--http-port", "0", "--grpc-port", "0",
-                             "--token-file", str(token), "--backend-option", "intra_op_threads=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    proc = start_serve("--http-port", "0", "--grpc-port", "0", "--token-file", str(token),
+                       "--backend-option", "intra_op_threads=1")
     try:
-        urls = []
-        deadline = time.monotonic() + 60
-        while len(urls) < 2 and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("listening: "):
-                urls.append(line.split(" ", 1)[1].strip())
+        urls = listening_urls(proc, 2)
         assert [u.split(":")[0] for u in urls] == ["http", "grpc"], proc.stdout.read() if proc.poll() else urls
         for url in urls:
             with pytest.raises(PodiumError, match="401|UNAUTHENTICATED"):
@@ -46,12 +32,7 @@ def test_serve_then_run_against_it(tmp_path: Path, bench, qsl) -> None:
                 run(sut, qsl, tmp_path / url.split(":")[0], "Offline")
                 assert sut.failed_requests == 0
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_serve(proc)
     assert proc.returncode in (0, 130, -signal.SIGINT)
 
 

@@ -15,7 +15,6 @@ import collections
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,11 +25,10 @@ import pytest
 
 from podium.network.endpoints import CANCELLED, InferJob, connect
 from podium.network.tensors import TensorMeta
+from tests.network.serve_process import listening_urls, start_serve, stop_serve
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP/SIGCONT")
 
-LAUNCH = ("import argparse, sys; from podium.cli import cmd_serve; ap = argparse.ArgumentParser(); "
-          "cmd_serve.add_parser(ap.add_subparsers()); a = ap.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
 #: More than grpc core's default of 1,000 pending calls: the old client lost requests to it after a pause.
 REQUESTS = 2500
 PAUSE_S = 2.0
@@ -39,29 +37,13 @@ X = np.zeros((1, 1, 8, 8), np.float32)
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--no-http", "--grpc-port", "0",
-                             "--backend-option", "intra_op_threads=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    proc = start_serve("--no-http", "--grpc-port", "0", "--backend-option", "intra_op_threads=1")
     try:
-        url = None
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line:
-                break
-            if line.startswith("listening: "):
-                url = line.split(" ", 1)[1].strip()
-        assert url is not None, "podium serve did not start"
-        yield proc, url
+        urls = listening_urls(proc)
+        assert urls, "podium serve did not start"
+        yield proc, urls[0]
     finally:
-        os.kill(proc.pid, signal.SIGCONT)  # never leave it stopped
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_serve(proc)
 
 
 def _through_a_pause(proc: subprocess.Popen[str], url: str, concurrency: int) -> tuple[dict[str, int], list[str],
@@ -114,31 +96,52 @@ def test_the_server_rides_out_a_burst_from_a_client_without_a_window(served: Any
     assert counts == {"ok": REQUESTS}, errors
 
 
-def test_queued_jobs_are_dropped_unsent_after_an_abort_and_answered_on_close(served: Any) -> None:
-    proc, url = served
+class _Answers:
+    """The errors the endpoint's ``done`` callbacks report (None for an answer), from any thread."""
+
+    def __init__(self) -> None:
+        self.errors: list[str | None] = []
+        self._lock = threading.Lock()
+
+    def done(self, outputs: Any, error: str | None) -> None:
+        with self._lock:
+            self.errors.append(error)
+
+    def wait(self, count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.errors) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def _submit_while_stopped(proc: subprocess.Popen[str], url: str, count: int, then: Any,
+                          aborted: Any = None) -> tuple[Any, _Answers]:
+    """Stop the server, submit ``count`` jobs through a 2-call window, run ``then(ep, answers)``, resume it."""
     ep = connect(url, 10.0, concurrency=2)
     ep.server_metadata()
-    results: list[str | None] = []
-    lock = threading.Lock()
-    aborted = threading.Event()
-
-    def done(outputs: Any, error: str | None) -> None:
-        with lock:
-            results.append(error)
-
+    answers = _Answers()
     os.kill(proc.pid, signal.SIGSTOP)
     try:
-        for _ in range(10):
-            ep.submit(InferJob("digits", [(TensorMeta("input", "FP32", X.shape), X)], None, done, aborted.is_set))
-        assert ep.in_flight == 2 and results == []  # two sent, eight waiting in the client
-        aborted.set()
+        for _ in range(count):
+            extra = (aborted,) if aborted is not None else ()
+            ep.submit(InferJob("digits", [(TensorMeta("input", "FP32", X.shape), X)], None, answers.done, *extra))
+        then(ep, answers)
     finally:
         os.kill(proc.pid, signal.SIGCONT)
-    deadline = time.monotonic() + 20
-    while len(results) < 10 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    return ep, answers
+
+
+def test_queued_jobs_are_dropped_unsent_after_an_abort_and_answered_on_close(served: Any) -> None:
+    proc, url = served
+    aborted = threading.Event()
+
+    def abort(ep: Any, answers: _Answers) -> None:
+        assert ep.in_flight == 2 and answers.errors == []  # two sent, eight waiting in the client
+        aborted.set()
+
+    ep, answers = _submit_while_stopped(proc, url, 10, abort, aborted.is_set)
+    answers.wait(10, 20)
     ep.close()
-    assert results.count(None) == 2 and results.count(CANCELLED) == 8
+    assert answers.errors.count(None) == 2 and answers.errors.count(CANCELLED) == 8
     late: list[str | None] = []
     ep.submit(InferJob("digits", [], None, lambda o, e: late.append(e)))
     assert late and "endpoint closed" in str(late[0])
@@ -146,25 +149,13 @@ def test_queued_jobs_are_dropped_unsent_after_an_abort_and_answered_on_close(ser
 
 def test_close_answers_waiting_and_in_flight_jobs(served: Any) -> None:
     proc, url = served
-    ep = connect(url, 10.0, concurrency=2)
-    ep.server_metadata()
-    results: list[str | None] = []
-    lock = threading.Lock()
 
-    def done(outputs: Any, error: str | None) -> None:
-        with lock:
-            results.append(error)
-
-    os.kill(proc.pid, signal.SIGSTOP)
-    try:
-        for _ in range(10):
-            ep.submit(InferJob("digits", [(TensorMeta("input", "FP32", X.shape), X)], None, done))
+    def close(ep: Any, answers: _Answers) -> None:
         ep.close()  # while the server is stopped: nothing can be answered by it
-        deadline = time.monotonic() + 10
-        while len(results) < 10 and time.monotonic() < deadline:
-            time.sleep(0.02)
-    finally:
-        os.kill(proc.pid, signal.SIGCONT)
-    assert len(results) == 10 and all(e is not None and "endpoint" in e for e in results), results
-    assert sum("endpoint closed" in str(e) for e in results) == 8
+        answers.wait(10, 10)
+
+    ep, answers = _submit_while_stopped(proc, url, 10, close)
+    errors = answers.errors
+    assert len(errors) == 10 and all(e is not None and "endpoint" in e for e in errors), errors
+    assert sum("endpoint closed" in str(e) for e in errors) == 8
     assert ep.in_flight == 0

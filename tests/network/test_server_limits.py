@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
 import threading
 import time
@@ -29,6 +28,7 @@ from podium.network import grpc_messages as pb
 from podium.network.model import DEFAULT_MAX_BATCH
 from podium.network.rest_codec import HEADER_LENGTH
 from podium.network.tensors import TensorMeta, from_json_data
+from tests.network.serve_process import listening_urls, start_serve, stop_serve
 
 CAP = 64
 CHUNK = 16
@@ -290,28 +290,18 @@ def test_a_51_mb_request_costs_bounded_memory_and_gives_it_back(tmp_path: Any) -
     import subprocess
     import sys
 
-    launch = ("import argparse, sys; from podium.cli import cmd_serve; ap = argparse.ArgumentParser(); "
-              "cmd_serve.add_parser(ap.add_subparsers()); a = ap.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
     n = 200_000
-    proc = subprocess.Popen([sys.executable, "-c", launch, "serve", "--no-grpc", "--http-port", "0",
-                             "--backend-option", "intra_op_threads=1", "--max-batch", str(n)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    proc = start_serve("--no-grpc", "--http-port", "0", "--backend-option", "intra_op_threads=1",
+                       "--max-batch", str(n))
 
     def rss_mb() -> int:
         with open(f"/proc/{proc.pid}/status") as f:
             return next(int(line.split()[1]) // 1024 for line in f if line.startswith("VmRSS"))
 
     try:
-        port = None
-        deadline = time.monotonic() + 60
-        while port is None and time.monotonic() < deadline:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line:
-                break
-            if line.startswith("listening: "):
-                port = int(line.rsplit(":", 1)[1])
-        assert port is not None, "podium serve did not start"
+        urls = listening_urls(proc)
+        assert urls, "podium serve did not start"
+        port = int(urls[0].rsplit(":", 1)[1])
         pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=False, timeout=60)
         assert pool.urlopen("GET", "/v2/health/ready").status == 200
         before = rss_mb()
@@ -338,11 +328,6 @@ def test_a_51_mb_request_costs_bounded_memory_and_gives_it_back(tmp_path: Any) -
         after = rss_mb()
         pool.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_serve(proc)
     assert peak[0] - before < 800, (before, peak[0], after)  # was about +3,700 MB
     assert after - before < 100, (before, peak[0], after)  # was kept for good
