@@ -145,3 +145,8 @@ def cache_root() -> Path:
     """Podium's cache folder: ``$PODIUM_CACHE_DIR``, else ``$XDG_CACHE_HOME/podium`` or ``~/.cache/podium``."""
     root = os.environ.get("PODIUM_CACHE_DIR")
     return Path(root).expanduser() if root else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "podium"
+
+
+def models_cache_dir() -> Path:
+    """Where built (random-weight) models live: ``cache_root() / "models"`` (not created here)."""
+    return cache_root() / "models"

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -224,11 +225,11 @@ def test_missing_files_say_what_is_needed() -> None:
 def test_end_to_end_run_with_a_model_from_a_path(tmp_path: Path, imagenet: tuple[Path, list[str], list[int]],
                                                  tiny_model: Path) -> None:
     from podium.benchmarks import register
-    from podium.suite import RunRequest, run_benchmark
+    from podium.suite import RunRequest
 
     root, names, _ = imagenet
     register(ResNetBenchmark())
-    out = run_benchmark(RunRequest(benchmark="resnet", scenario="SingleStream", model_path=str(tiny_model),
+    out = _run(RunRequest(benchmark="resnet", scenario="SingleStream", model_path=str(tiny_model),
                                    data_dir=str(root), output=str(tmp_path / "out"), duration_s=0.2))
     assert out.performance is not None and out.performance.performance.sample_count >= 1
     acc = (tmp_path / "out" / "latest" / "accuracy" / "accuracy.txt").read_text()
@@ -250,3 +251,10 @@ def test_official_script_prints_the_same_line(tmp_path: Path, imagenet: tuple[Pa
                                "--imagenet-val-file", str(root / "val_map.txt")], capture_output=True, text=True,
                               check=True).stdout.strip()
     assert official == ResNetBenchmark().score_accuracy(log, root).line
+
+
+def _run(req: Any) -> Any:
+    from podium.providers import provider_for
+    from podium.suite import run_benchmark
+
+    return run_benchmark(req, provider=provider_for(req))

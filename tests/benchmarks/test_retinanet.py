@@ -9,11 +9,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from podium.benchmarks.retinanet import RetinaNetBenchmark, ServingQSL, anchors, dataset, model
+from podium.benchmarks.qsl import ArrayQSL
+from podium.benchmarks.retinanet import RetinaNetBenchmark, anchors, dataset, model
 from podium.benchmarks.retinanet.postprocess import detection_responses
 from podium.benchmarks.vision.images import read_bgr
 from podium.benchmarks.vision.preprocess import retinanet_image
@@ -157,12 +159,14 @@ def test_detection_records_follow_the_reference_layout() -> None:
 def test_serving_qsl_tells_postprocess_the_image_index(openimages: Path) -> None:
     bench = RetinaNetBenchmark()
     qsl = bench.create_qsl(openimages)
-    assert isinstance(qsl, ServingQSL) and qsl.total_sample_count == 4 and qsl.performance_sample_count == 4
+    assert isinstance(qsl, ArrayQSL) and qsl.total_sample_count == 4 and qsl.performance_sample_count == 4
     qsl.load_samples([2])
     assert qsl.get_batch(np.array([2])).shape == (1, 3, 800, 800)
-    out = bench.postprocess([np.array([[8.0, 8, 16, 16]], np.float32), np.array([0.5], np.float32),
-                             np.array([7])])
+    outputs = [np.array([[8.0, 8, 16, 16]], np.float32), np.array([0.5], np.float32), np.array([7])]
+    out = bench.postprocess(outputs, np.array([2]))  # the batch's QSL indices, as the harness passes them
     assert np.frombuffer(out[0], "<f4")[0] == 2.0
+    with pytest.raises(PodiumError, match="needs the batch's QSL indices"):
+        bench.postprocess(outputs, None)  # a server post-processing a request: no indices to start records with
 
 
 def test_map_line_is_exact(tmp_path: Path, openimages: Path) -> None:
@@ -224,12 +228,12 @@ def test_random_weights_variant_and_synthetic_data(tmp_path: Path, monkeypatch: 
 
 def test_end_to_end_run_with_a_model_from_a_path(tmp_path: Path, openimages: Path) -> None:
     from podium.benchmarks import register
-    from podium.suite import RunRequest, run_benchmark
+    from podium.suite import RunRequest
 
     path = tmp_path / "tiny_retinanet.onnx"
     path.write_bytes(_tiny_model(num_classes=12, cls_logits_std=0.3, size=800).SerializeToString())
     register(RetinaNetBenchmark())
-    run_benchmark(RunRequest(benchmark="retinanet", scenario="Offline", model_path=str(path), batch_size=1,
+    _run(RunRequest(benchmark="retinanet", scenario="Offline", model_path=str(path), batch_size=1,
                              data_dir=str(openimages), output=str(tmp_path / "out"), duration_s=0.2))
     acc = (tmp_path / "out" / "latest" / "accuracy" / "accuracy.txt").read_text()
     assert acc.splitlines()[-1].startswith("mAP=")
@@ -253,3 +257,10 @@ def test_official_script_prints_the_same_line(tmp_path: Path, openimages: Path) 
                                str(openimages), "--output-file", str(tmp_path / "results.json")],
                               capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert official.strip().splitlines()[-1] == RetinaNetBenchmark().score_accuracy(log, openimages).line
+
+
+def _run(req: Any) -> Any:
+    from podium.providers import provider_for
+    from podium.suite import run_benchmark
+
+    return run_benchmark(req, provider=provider_for(req))

@@ -33,7 +33,13 @@ def test_ctrl_c_stops_within_a_second_writes_invalid_logs_records_and_exits_130(
     proc = _podium(["run", "--scenario", scenario, "--duration", "60", "--output", str(out)], db)
     try:
         deadline = time.monotonic() + 60
-        while not list(out.glob("*/performance/mlperf_log_detail.txt")) and time.monotonic() < deadline:
+
+        def issuing() -> bool:
+            # Offline's one query of millions of samples takes a while to generate: wait until it was issued
+            logs = list(out.glob("*/performance/mlperf_log_detail.txt"))
+            return bool(logs) and (scenario != "Offline" or "Ending naturally" in logs[0].read_text())
+
+        while not issuing() and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.5)  # well inside the 60 s performance series
         sent = time.monotonic()
@@ -140,3 +146,15 @@ def test_progress_rate_restarts_with_each_test_and_is_never_negative(monkeypatch
     lines = [prog.line() for _ in range(3)]
     assert "samples/s" not in lines[0] and "samples/s" not in lines[1]  # no rate across two tests
     assert "samples/s" in lines[2] and "-" not in lines[2].split("of")[-1]
+
+
+def test_a_run_without_a_rate_shows_n_a_not_a_traceback(tmp_path, capsys, monkeypatch):
+    # An Offline run interrupted before anything completed has no samples/s (None); the table used to crash
+    import podium.loadgen.run as lgrun
+
+    real = lgrun._headline
+    monkeypatch.setattr(lgrun, "_headline", lambda perf, rules: {**real(perf, rules), "value": None})
+    monkeypatch.setenv("PODIUM_RESULTS_DB", str(tmp_path / "store.sqlite"))
+    rc = main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert "n/a (nothing completed)" in out and rc in (0, 1)

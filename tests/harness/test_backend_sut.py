@@ -52,7 +52,7 @@ class FakeBackend:
         return [batch + 1]
 
 
-def postprocess(outputs: list[np.ndarray]) -> list[bytes]:
+def postprocess(outputs: list[np.ndarray], indices: np.ndarray) -> list[bytes]:
     return [int(v).to_bytes(4, "little") for v in outputs[0]]
 
 
@@ -189,7 +189,7 @@ def test_failed_batch_completes_empty_and_counts(caplog: pytest.LogCaptureFixtur
 
 def test_bad_postprocess_and_failing_complete_do_not_kill_workers() -> None:
     be, col = FakeBackend(), Collector()
-    sut = BackendSUT(be, FakeQSL(), lambda outs: [b""], scenario_hint="Offline", max_batch_size=2, workers=1)
+    sut = BackendSUT(be, FakeQSL(), lambda outs, idx: [b""], scenario_hint="Offline", max_batch_size=2, workers=1)
     sut.bind(col.complete, col.complete_ids)
     sut.issue_arrays(np.array([1, 2]), np.array([0, 1]))
     assert sut.drain(TIMEOUT)

@@ -89,12 +89,12 @@ def settings(scenario: str, mode: TestMode, **changes: Any) -> TestSettings:
 
 
 def run(sut: Any, qsl: Any, outdir: Path, scenario: str, mode: TestMode = TestMode.AccuracyOnly,
-        **changes: Any) -> TestResult:
+        contributors: Any = (), **changes: Any) -> TestResult:
     """One LoadGen test of ``sut``; the completion timeout is short so that a hang fails the test quickly."""
     from podium.loadgen import RunOptions
 
     return start_test(sut, qsl, settings(scenario, mode, **changes), LogSettings(outdir=str(outdir)),
-                      options=RunOptions(completion_timeout_s=20), audit_config=None)
+                      options=RunOptions(completion_timeout_s=20), audit_config=None, contributors=contributors)
 
 
 def predicted_labels(outdir: Path) -> dict[int, int]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from podium.loadgen import TestMode
-from podium.network import EndpointError, make_client_sut, record_network_outcome
+from podium.network import EndpointError, NetworkRecorder, make_client_sut
 from podium.network.endpoints import parse_url
 from tests.network.conftest import predicted_labels, run
 
@@ -43,9 +43,10 @@ def test_accuracy_run_over_the_network_matches_in_process(protocol: str, scenari
 def test_short_performance_run_is_valid_and_recorded(rest_url: str, bench: Any, qsl: Any,
                                                       tmp_path: Path) -> None:
     with make_client_sut([rest_url], bench, qsl, "SingleStream") as sut:
+        recorder = NetworkRecorder(sut)
         result = run(sut, qsl, tmp_path, "SingleStream", TestMode.PerformanceOnly, min_duration_ms=500,
-                     min_query_count=300)
-        notes = record_network_outcome(result, sut)
+                     min_query_count=300, contributors=[recorder])
+        notes = recorder.notes
     assert result.valid, result.performance.invalid_reasons
     data = json.loads((tmp_path / "podium" / "podium_result.json").read_text())
     assert data["valid"] is True

@@ -21,8 +21,8 @@ from podium.network import (
     EndpointError,
     InferenceServer,
     ServeOptions,
+    NetworkRecorder,
     make_client_sut,
-    record_network_outcome,
     serve_backend,
 )
 from tests.network.conftest import run
@@ -93,9 +93,11 @@ def test_timeout_ends_the_run_invalid(protocol: str, flaky: Any, bench: Any, qsl
     url = _url(srv, protocol)
     with make_client_sut([url], bench, qsl, "Server", timeout_s=0.3) as sut:
         t = time.monotonic()
-        result = run(sut, qsl, tmp_path, "Server", TestMode.PerformanceOnly, min_duration_ms=2000)
+        recorder = NetworkRecorder(sut)
+        result = run(sut, qsl, tmp_path, "Server", TestMode.PerformanceOnly, contributors=[recorder],
+                     min_duration_ms=2000)
         elapsed = time.monotonic() - t
-        notes = record_network_outcome(result, sut)
+        notes = recorder.notes
     assert not result.valid
     assert elapsed < 5  # the abort stops issuing; outstanding requests end at their timeout
     assert sut.failed_requests >= 1
@@ -116,12 +118,11 @@ def test_server_error_is_counted_and_never_retried(protocol: str, flaky: Any, be
     url = _url(srv, protocol)
     with make_client_sut([url], bench, qsl, "SingleStream", abort_on_failure=False) as sut:
         result = run(sut, qsl, tmp_path, "SingleStream", TestMode.PerformanceOnly, min_query_count=50,
-                     min_duration_ms=100)
-        record_network_outcome(result, sut)
+                     min_duration_ms=100, contributors=[NetworkRecorder(sut)])
         assert sut.failed_requests == sut.requests - 5
         assert model.requests == sut.requests  # one server request per client request: no retries
     assert "accelerator fell off the bus" in sut.errors[0] and url in sut.errors[0]
-    # Without the abort the engine saw a VALID run; the recording makes it INVALID with the count.
+    # Without the abort every request still counts: the engine's summary names the count and first error.
     summary = (tmp_path / "mlperf_log_summary.txt").read_text()
     assert "Result is : INVALID" in summary and f"{sut.failed_requests} of {sut.requests} requests failed" in summary
     data = json.loads((tmp_path / "podium" / "podium_result.json").read_text())

@@ -216,7 +216,7 @@ def _power_session(run: Path) -> None:
     """Turn a run's performance/ into the layout podium.power writes: ranging/, run_1/ (with spl.txt), power/."""
     import datetime
 
-    from podium.submission.mllog import read_mllog
+    from podium.loadgen.mllog import read_mllog
 
     perf = run / "performance"
     tmp = run / "perf-tmp"

@@ -44,7 +44,8 @@ class Benchmark(abc.ABC):
     #: False for benchmarks whose data ships with them: a ``--data-dir`` given to one is refused, not ignored
     takes_data_dir: bool = True
     #: Element type of a response, for the compliance TEST01 first-element comparison (official --dtype).
-    response_dtype: str = "byte"
+    #: the accuracy log's element type for compliance TEST01 (``--dtype`` of the official script), or a dtype
+    response_dtype: "str | np.dtype[Any]" = "byte"
     #: TEST01 accuracy_log_sampling_target for benchmarks that have no official audit.config (None: official)
     compliance_sampling_target: int | None = None
     #: How many timed backend runs the short-run calibration needs at least (1 for multi-second samples).
@@ -130,8 +131,14 @@ class Benchmark(abc.ABC):
 
     # -- outputs and accuracy ------------------------------------------------------------------------
     @abc.abstractmethod
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
-        """Backend outputs for a batch → one response payload (bytes) per sample, in batch order."""
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
+        """Backend outputs for a batch → one response payload (bytes) per sample, in batch order.
+
+        ``indices`` are the batch's QSL indices (int64, one per sample, in batch order): the harness and the
+        network client always pass them; a server post-processing requests that carry no indices passes None
+        (a benchmark whose responses need them then raises a one-line ``PodiumError``). Called from a harness
+        worker thread, one batch at a time per thread; it must not keep ``outputs`` or ``indices``.
+        """
 
     @abc.abstractmethod
     def accuracy_target(self) -> float:

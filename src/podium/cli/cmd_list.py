@@ -34,7 +34,7 @@ def benchmarks_table() -> Table:
         "build = podium build-model, data = --data-dir DIR. synthetic = --synthetic runs performance only "
         "without the files; random-W = random weights (accuracy meaningless)."))
     for col in ("name", "conf", "scenarios", "needs", "status"):
-        t.add_column(col, no_wrap=col != "status", overflow="fold" if col == "status" else None)
+        t.add_column(col, no_wrap=col != "status", overflow="fold" if col == "status" else "ellipsis")
     for b in list_benchmarks():
         needs = []
         try:

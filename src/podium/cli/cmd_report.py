@@ -105,7 +105,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
     # Fits 80 columns: only the who/system column folds; every figure stays on one line.
     for col, justify in cols:
         t.add_column(col, justify=justify, no_wrap=not col.startswith("who"),
-                     overflow="fold" if col.startswith("who") else None, min_width=16 if col.startswith("who") else None,
+                     overflow="fold" if col.startswith("who") else "ellipsis", min_width=16 if col.startswith("who") else None,
                      ratio=1 if col.startswith("who") else None)
     mine_per = cmp.per_accelerator
     # Label heads only ("short run"): the labels in full are printed once under the table.

@@ -143,7 +143,7 @@ def _brief_table(rows: list[dict[str, Any]], title: str) -> Table:
     for name, justify in cols:
         if name == "W" and not with_power:
             continue
-        t.add_column(name, justify=justify, no_wrap=name != "flags", overflow="fold" if name == "flags" else None,
+        t.add_column(name, justify=justify, no_wrap=name != "flags", overflow="fold" if name == "flags" else "ellipsis",
                      min_width=7 if name == "flags" else None)
     for r in rows:
         value = r.get("metric_value")

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.live import Live
@@ -208,7 +208,9 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    from podium.providers import provider_for
     from podium.suite import run_benchmark
+    from podium.suite.runner import RunOutcome
 
     console = Console()
     req = request_from_args(args)
@@ -218,17 +220,17 @@ def run(args: argparse.Namespace) -> int:
             with Live(prog.render(), console=console, refresh_per_second=4, transient=True) as live:
                 threading.Thread(target=prog.loop, args=(live,), daemon=True).start()
                 try:
-                    outcome = run_benchmark(req, on_stage=prog.set_stage)
+                    outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req))
                 finally:
                     prog.stop()
         else:
             threading.Thread(target=prog.plain_loop, daemon=True).start()
             try:
-                outcome = run_benchmark(req, on_stage=prog.set_stage)
+                outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req))
             finally:
                 prog.stop()
     except RunInterrupted as exc:
-        if exc.outcome is not None:
+        if isinstance(exc.outcome, RunOutcome):
             show_outcome(console, exc.outcome)
             console.print(f"[red]interrupted[/]: run folder {exc.outcome.output} (logs marked INVALID)")
         else:
@@ -259,8 +261,10 @@ def show_outcome(console: Console, outcome: Any) -> None:
         pk = outcome.peak
         t = Table(title=f"find-peak ({pk.scenario})")
         # fits 80 columns: durations in seconds, latencies in ms
-        for c, just in (("#", "right"), ("kind", "left"), ("target", "right"), ("run s", "right"),
-                        ("valid", "left"), ("metric", "right"), ("lat. ms", "right"), ("wall s", "right")):
+        columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
+            ("#", "right"), ("kind", "left"), ("target", "right"), ("run s", "right"), ("valid", "left"),
+            ("metric", "right"), ("lat. ms", "right"), ("wall s", "right"))
+        for c, just in columns:
             t.add_column(c, justify=just, no_wrap=True)
         for i, p in enumerate(pk.probes):
             target = f"{p.target / 1000:,.1f} s" if p.kind == "settle" else f"{p.target:,.1f}"
@@ -277,7 +281,10 @@ def show_outcome(console: Console, outcome: Any) -> None:
         from podium.loadgen.rules import DEFAULT_ROUND
 
         head = _headline(perf, DEFAULT_ROUND)
-        t.add_row(head["name"], f"{head['value']:,.2f}" if isinstance(head["value"], float) else f"{head['value']:,}")
+        value = head["value"]
+        # an interrupted Offline run that completed nothing has no rate (None): say so, never crash
+        t.add_row(head["name"], "n/a (nothing completed)" if value is None
+                  else f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
         t.add_row("samples / queries", f"{perf.sample_count:,} / {perf.query_count:,}")
         t.add_row("duration (s)", f"{max(perf.final_query_issued_time_s, perf.max_latency_s):.2f}")
         for p in (0.5, 0.9, 0.99):

@@ -51,6 +51,7 @@ from podium.errors import PodiumError
 from podium.loadgen.clock import Clock
 from podium.loadgen.run import TestResult, start_test
 from podium.loadgen.settings import LogSettings, RunOptions, TestSettings
+from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 
 #: An accuracy scorer: given an accuracy log, the accuracy script's output (the text of accuracy.txt), or an
 #: object with ``accuracy_txt`` (podium's ``AccuracyResult``), e.g. ``benchmark.score_accuracy``.
@@ -241,7 +242,7 @@ def default_run_dir(out_dir: str | os.PathLike[str], test: str) -> Path:
     return Path(out_dir) / RUNS_FOLDER / check_test(test)
 
 
-def run_compliance_run(test: str, sut: Any, qsl: Any, settings: TestSettings, run_dir: str | os.PathLike[str], *,
+def run_compliance_run(test: str, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, run_dir: str | os.PathLike[str], *,
                        model: str | None = None, sampling_target: int | None = None,
                        log_settings: LogSettings | None = None, options: RunOptions | None = None,
                        clock: Clock | None = None) -> tuple[TestResult, str]:
@@ -263,7 +264,7 @@ def run_compliance_run(test: str, sut: Any, qsl: Any, settings: TestSettings, ru
     return result, text
 
 
-def run_test01(sut: Any, qsl: Any, settings: TestSettings, model: str, out_dir: str | os.PathLike[str],
+def run_test01(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, model: str, out_dir: str | os.PathLike[str],
                accuracy_run_dir: str | os.PathLike[str], reference_run_dir: str | os.PathLike[str], *,
                run_dir: str | os.PathLike[str] | None = None, dtype: str = "byte", scorer: Scorer | None = None,
                sampling_target: int | None = None, log_settings: LogSettings | None = None,
@@ -283,7 +284,7 @@ def run_test01(sut: Any, qsl: Any, settings: TestSettings, model: str, out_dir: 
     return result
 
 
-def run_test04(sut: Any, qsl: Any, settings: TestSettings, out_dir: str | os.PathLike[str],
+def run_test04(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, out_dir: str | os.PathLike[str],
                reference_run_dir: str | os.PathLike[str], *, run_dir: str | os.PathLike[str] | None = None,
                log_settings: LogSettings | None = None, options: RunOptions | None = None,
                clock: Clock | None = None) -> ComplianceResult:
@@ -296,7 +297,7 @@ def run_test04(sut: Any, qsl: Any, settings: TestSettings, out_dir: str | os.Pat
     return result
 
 
-def run_test05(sut: Any, qsl: Any, settings: TestSettings, out_dir: str | os.PathLike[str],
+def run_test05(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, out_dir: str | os.PathLike[str],
                reference_run_dir: str | os.PathLike[str], *, run_dir: str | os.PathLike[str] | None = None,
                log_settings: LogSettings | None = None, options: RunOptions | None = None,
                clock: Clock | None = None) -> ComplianceResult:
@@ -309,7 +310,7 @@ def run_test05(sut: Any, qsl: Any, settings: TestSettings, out_dir: str | os.Pat
     return result
 
 
-def run_compliance(sut: Any, qsl: Any, settings: TestSettings, model: str, out_dir: str | os.PathLike[str],
+def run_compliance(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, model: str, out_dir: str | os.PathLike[str],
                    accuracy_run_dir: str | os.PathLike[str], reference_run_dir: str | os.PathLike[str], *,
                    tests: tuple[str, ...] | None = None, dtype: str = "byte", scorer: Scorer | None = None,
                    sampling_target: int | None = None, log_settings: LogSettings | None = None,

@@ -14,7 +14,6 @@ data so that the run ends, and ``errors`` / ``failed_samples`` count it so the r
 from __future__ import annotations
 
 import collections
-import inspect
 import itertools
 import logging
 import threading
@@ -47,8 +46,10 @@ class InferenceBackend(Protocol):
     def run(self, batch: Any) -> list[np.ndarray]: ...
 
 
-#: ``postprocess(outputs) -> [bytes per sample]``; None completes every sample with empty data.
-PostProcess = Callable[[list[np.ndarray]], Sequence[bytes]]
+#: ``postprocess(outputs, indices) -> [bytes per sample]``: the batch's backend outputs and its QSL indices (an
+#: int64 array, batch order); called on the worker thread that ran the batch. None completes every sample with
+#: empty data.
+PostProcess = Callable[[list[np.ndarray], np.ndarray], Sequence[bytes]]
 
 
 class BackendSUT(BaseSUT):
@@ -73,17 +74,16 @@ class BackendSUT(BaseSUT):
         workers: int | None = None,
         max_queued_issues: int = 65536,
         name: str = "BackendSUT",
+        policy: BatchingPolicy | None = None,
     ) -> None:
         super().__init__()
         self.name = name
         self.backend = backend
         self.qsl = qsl
         self.postprocess = postprocess
-        # Post-processing that needs the batch's QSL indices (RetinaNet's records start with the image index)
-        # declares an ``indices`` parameter.
-        self._post_indices = postprocess is not None and "indices" in inspect.signature(postprocess).parameters
-        self.policy: BatchingPolicy = policy_for(scenario_hint, max_batch_size=max_batch_size,
-                                                 max_wait_us=max_wait_us, workers=workers)
+        # a policy worked out by the caller is taken as it is (then scenario_hint and the overrides are unused)
+        self.policy: BatchingPolicy = policy or policy_for(scenario_hint, max_batch_size=max_batch_size,
+                                                           max_wait_us=max_wait_us, workers=workers)
         if max_queued_issues < 1:
             raise PodiumError(f"harness max_queued_issues: expected >= 1, got {max_queued_issues}")
         self._max_batch = self.policy.max_batch_size
@@ -228,8 +228,7 @@ class BackendSUT(BaseSUT):
             inputs = self.qsl.get_batch(idx_np)
             outputs = self.backend.run(inputs)
             if self.postprocess is not None:
-                data = (self.postprocess(outputs, indices=idx_np) if self._post_indices
-                        else self.postprocess(outputs))
+                data = self.postprocess(outputs, idx_np)
                 if len(data) != n:
                     raise RuntimeError(f"postprocess returned {len(data)} responses for a batch of {n}")
         except Exception as exc:  # the run must go on: complete with empty data, count, log

@@ -63,7 +63,10 @@ class RealClock:
         old = _set_timer_slack(1)
         if old is None:
             return lambda: None
-        return lambda: _set_timer_slack(old)
+        def undo() -> None:
+            _set_timer_slack(old)
+
+        return undo
 
     def wall_ns(self) -> int:
         return time.time_ns()

@@ -523,9 +523,10 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
     lookups = [(scen.value, name, spec) for name, spec in _CALLER_SCENARIO_KEYS.items()]
     lookups += [(s.value, name, spec) for (s, name), spec in _FIXED_SCENARIO_KEYS.items()]
     for scenario_name, name, spec in lookups:
-        key = _lookup(entries, model, scenario_name, name)
-        if key is None:
+        found = _lookup(entries, model, scenario_name, name)
+        if found is None:
             continue
+        key = found
         text = entries[key]
         try:
             changes[spec.field] = _convert(spec.kind, _parse_number(text, key), text, repr(key))
@@ -556,8 +557,9 @@ def _check_audit_keys(entries: ConfigEntries) -> None:
                               f"applies; write '*.{scenario}.{name}')")
 
 
-def load_settings(model: str, scenario: Scenario | str, mlperf_conf: str | os.PathLike[str] | None = None,
-                  user_conf: str | os.PathLike[str] | None = None,
+def load_settings(model: str, scenario: Scenario | str,
+                  mlperf_conf: str | os.PathLike[str] | ConfigEntries | None = None,
+                  user_conf: str | os.PathLike[str] | ConfigEntries | None = None,
                   audit_config: str | os.PathLike[str] | None = None,
                   base: TestSettings | None = None) -> TestSettings:
     """The TestSettings of a run, built the way the official reference applications and StartTest do.
@@ -567,20 +569,25 @@ def load_settings(model: str, scenario: Scenario | str, mlperf_conf: str | os.Pa
     latter read with model ``*`` as the official StartTest does.  Each file only overrides the settings it
     supplies.  ``model`` is the mlperf.conf model name (``resnet50``, ``bert``, ...) or a benchmark name in
     :data:`MODEL_NAME_ALIASES`.  The official LoadGen looks for ``audit.config`` in the working directory by
-    itself; podium only reads one when its path is given.
+    itself; podium only reads one when its path is given. ``mlperf_conf``/``user_conf`` may also be entries
+    a caller already parsed (``parse_config_file``), so a file is read once.
     """
     scen = _as_scenario(scenario)
     conf_model = conf_model_name(model)
     settings = (base if base is not None else TestSettings()).copy(scenario=scen)
-    entries = _builtin_entries() if mlperf_conf is None else parse_config_file(mlperf_conf)
+    entries = _builtin_entries() if mlperf_conf is None else _entries(mlperf_conf)
     settings = apply_config(settings, entries, conf_model, scen)
     if user_conf is not None:
-        settings = apply_config(settings, parse_config_file(user_conf), conf_model, scen)
+        settings = apply_config(settings, _entries(user_conf), conf_model, scen)
     if audit_config is not None:
         audit = parse_config_file(audit_config)
         _check_audit_keys(audit)
         settings = apply_config(settings, audit, "*", scen)
     return settings
+
+
+def _entries(conf: str | os.PathLike[str] | ConfigEntries) -> ConfigEntries:
+    return conf if isinstance(conf, ConfigEntries) else parse_config_file(conf)
 
 
 def settings_to_dict(settings: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import bisect
 import ctypes
 import ctypes.util
 import math
+from typing import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,7 @@ _SERIES_CHUNK = 1024
 _EPS = 2.220446049250313e-16
 
 
-def _load_lgamma():
+def _load_lgamma() -> Callable[[float], float]:
     """The C library's ``lgamma``: the official calls it, and Python's ``math.lgamma`` is CPython's own
     implementation, which can differ in the last bits (it matters only right at the threshold, which is
     exactly where we use it)."""
@@ -73,7 +74,7 @@ _lgamma = _load_lgamma()
 
 
 def _lbeta(x: int, y: int) -> float:
-    return _lgamma(float(x)) + _lgamma(float(y)) - _lgamma(float(x + y))
+    return float(_lgamma(float(x)) + _lgamma(float(y)) - _lgamma(float(x + y)))
 
 
 def _hypergeometric_2f1_a1(b: int, c: int, x: float) -> float:

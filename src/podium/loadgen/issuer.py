@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from podium.loadgen.internal import EffectiveSettings
 from podium.loadgen.recorder import SeriesRecorder
 from podium.loadgen.schedule import Schedule
 from podium.loadgen.settings import Scenario, TestMode
-from podium.loadgen.types import QuerySample
+from podium.loadgen.types import FastSystemUnderTest, QuerySample, SystemUnderTest
 
 _CHUNK = 8192
 # QuerySample(a, b) runs the namedtuple's Python-level __new__ (~210 ns here); tuple.__new__ builds the same
@@ -59,8 +59,8 @@ class IssueOutcome:
             issued = self.scheduled_offsets_ns + self.start_ns + self.lateness_ns
             for q, d in self.lateness_overflow.items():
                 issued[q] = int(self.scheduled_offsets_ns[q]) + self.start_ns + d
-            return issued
-        return self.issued_times_ns
+            return np.asarray(issued)
+        return np.asarray(self.issued_times_ns)
 
     def issued(self, q: int) -> int:
         if self.lateness_ns is not None and self.scheduled_offsets_ns is not None:
@@ -85,7 +85,7 @@ class IssueOutcome:
 class Issuer:
     """Runs the issue loop of one series against a SUT."""
 
-    def __init__(self, clock: Clock, sut: Any, settings: EffectiveSettings, mode: TestMode,
+    def __init__(self, clock: Clock, sut: SystemUnderTest, settings: EffectiveSettings, mode: TestMode,
                  error: Callable[[str, str], None], completion_timeout_ns: int,
                  abort: Any) -> None:
         self.clock = clock
@@ -121,7 +121,7 @@ class Issuer:
         t = clock.now()
         out.start_ns = t
         if self.fast:
-            self.sut.issue_arrays(ids, schedule.samples)
+            cast(FastSystemUnderTest, self.sut).issue_arrays(ids, schedule.samples)
         else:
             self.sut.issue_queries(query)
             del query
@@ -141,7 +141,8 @@ class Issuer:
         accuracy = self.mode is TestMode.AccuracyOnly
         clock = self.clock
         now = clock.now
-        issue = self.sut.issue_arrays if self.fast else self.sut.issue_queries
+        issue: Callable[..., None] = (cast(FastSystemUnderTest, self.sut).issue_arrays if self.fast
+                                      else self.sut.issue_queries)
         fast = self.fast
         samples_np = schedule.samples
         base_id = rec.base_id
@@ -208,7 +209,8 @@ class Issuer:
         now = clock.now
         sleep_until = clock.sleep_until
         fast = self.fast
-        issue = self.sut.issue_arrays if fast else self.sut.issue_queries
+        issue: Callable[..., None] = (cast(FastSystemUnderTest, self.sut).issue_arrays if fast
+                                      else self.sut.issue_queries)
         samples_np = schedule.samples
         base_id = rec.base_id
         late = array("i", [0]) * nq

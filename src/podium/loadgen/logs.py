@@ -266,7 +266,8 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
                 "(podium).\n   See the detailed log.")
         if result.sut_failed_samples:
             add(f" * {result.sut_failed_samples} samples failed in the SUT and were answered empty "
-                "(podium).\n   See the detailed log.")
+                "(podium).\n   " + (f"{result.sut_failure_note}\n   " if result.sut_failure_note else "")
+                + "See the detailed log.")
         if result.interrupted:
             add(f" * {INTERRUPTED_REASON} (podium)")
         if result.failure:

@@ -23,6 +23,7 @@ from podium.files import write_json_atomic
 from podium.loadgen.clock import Clock
 from podium.loadgen.run import TestResult, start_test
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
+from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 
 
 #: confirmation rates, as fractions of the highest short-probe pass, tried in turn until one passes
@@ -84,7 +85,7 @@ class PeakResult:
                 f"short probes bracket [{lo:,.1f}, {hi:,.1f}); capacity ~{c['capacity_estimate_qps']:,.0f}/s)")
 
 
-def _probe(sut: Any, qsl: Any, settings: TestSettings, outdir: Path, kind: str, target: float,
+def _probe(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, outdir: Path, kind: str, target: float,
            options: RunOptions | None, clock: Clock | None) -> tuple[Probe, TestResult]:
     outdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -109,8 +110,8 @@ def _probe(sut: Any, qsl: Any, settings: TestSettings, outdir: Path, kind: str, 
 
 
 def find_peak(
-    sut: Any,
-    qsl: Any,
+    sut: SystemUnderTest,
+    qsl: QuerySampleLibrary,
     settings: TestSettings,
     outdir: str | Path,
     *,
@@ -147,7 +148,7 @@ def _base(settings: TestSettings, **changes: Any) -> TestSettings:
     return dataclasses.replace(settings, mode=TestMode.PerformanceOnly, **changes)
 
 
-def _find_server_peak(sut: Any, qsl: Any, settings: TestSettings, out: Path, probe_ms: int, tol: float,
+def _find_server_peak(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, out: Path, probe_ms: int, tol: float,
                       confirm_runs: int, confirm_ms: int, max_probes: int, options: RunOptions | None,
                       clock: Clock | None) -> PeakResult:
     probes: list[Probe] = []
@@ -239,7 +240,7 @@ def _find_server_peak(sut: Any, qsl: Any, settings: TestSettings, out: Path, pro
         })
 
 
-def _find_settled_latency(sut: Any, qsl: Any, settings: TestSettings, out: Path, probe_ms: int, tol: float,
+def _find_settled_latency(sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, out: Path, probe_ms: int, tol: float,
                           max_probes: int, options: RunOptions | None, clock: Clock | None) -> PeakResult:
     from podium.loadgen.logs import read_detail_log  # noqa: F401 - keeps the log reader close at hand
 
@@ -258,6 +259,8 @@ def _find_settled_latency(sut: Any, qsl: Any, settings: TestSettings, out: Path,
                          options, clock)
         probes.append(pr)
         p = res.performance
+        if p is None:
+            break  # the probe measured nothing (it failed): no latency to settle on
         mean = p.query_latency_mean if scen is Scenario.MultiStream else p.sample_latency_mean
         if mean > 0:
             expected = max(mean // 2, 1)  # pre-generate enough queries for the next, longer probe

@@ -170,6 +170,7 @@ class SeriesRecorder:
                 if self.log_all:
                     sel = np.arange(len(k))
                 else:
+                    assert self.log_mask is not None
                     sel = np.nonzero(self.log_mask[k])[0]
                 for i in sel.tolist():
                     self._log(int(k[i]), None if data is None else data[i])

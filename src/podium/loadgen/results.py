@@ -66,6 +66,8 @@ class PerformanceResult:
     timed_out: bool = False
     #: samples the SUT answered empty because they failed there (harness error, network request failure)
     sut_failed_samples: int = 0
+    #: the SUT's own one line on those failures (its optional ``describe_failures``), e.g. the first error
+    sut_failure_note: str = ""
     #: the run was stopped by Ctrl-C before it finished (podium)
     interrupted: bool = False
     #: what failed when the SUT or QSL raised (podium), e.g. "SUT issue_queries raised ValueError: ..."
@@ -149,6 +151,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
     if scenario is Scenario.Offline:
         lat -= out.start_ns
     elif scenario is Scenario.Server:
+        assert out.scheduled_offsets_ns is not None  # Server keeps its schedule
         lat -= out.scheduled_offsets_ns  # spq == 1
         lat -= out.start_ns
     elif spq == 1:
@@ -238,7 +241,7 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
                                                     queries_issued=min(nq, len(lat_sorted)))
 
     # ---- podium-only: how late were queries issued? ----
-    if scenario is Scenario.Server and nq:
+    if scenario is Scenario.Server and nq and out.lateness_ns is not None:
         late = out.lateness_ns.astype(np.int64)
         for q, d in out.lateness_overflow.items():
             late[q] = d

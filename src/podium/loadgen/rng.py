@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -250,7 +251,7 @@ def _shuffle_swaps(eng: Mt19937, n: int) -> tuple[str, np.ndarray]:
     return "classic", _bounded_draws(eng, np.arange(2, n + 1, dtype=np.uint64))
 
 
-def _apply_swaps(seq: list, kind: str, draws: np.ndarray) -> None:
+def _apply_swaps(seq: list[Any], kind: str, draws: np.ndarray) -> None:
     n = len(seq)
     vals = draws.tolist()
     if kind == "classic":
@@ -274,7 +275,7 @@ def _apply_swaps(seq: list, kind: str, draws: np.ndarray) -> None:
         i += 2
 
 
-def shuffle(eng: Mt19937, seq: list) -> None:
+def shuffle(eng: Mt19937, seq: list[Any]) -> None:
     """``std::shuffle(seq.begin(), seq.end(), eng)`` in place, as libstdc++ does it."""
     n = len(seq)
     if n == 0:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from podium.loadgen import logs
 from podium.loadgen.clock import Clock, RealClock
 from podium.loadgen.internal import EffectiveSettings, effective_settings
 from podium.loadgen.issuer import IssueOutcome, Issuer
+from podium.loadgen.record import RECORD_VERSION, RecordContributor, contribute_all
 from podium.loadgen.recorder import SeriesRecorder
 from podium.loadgen.results import INTERRUPTED_REASON, PerformanceResult, compute
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
@@ -38,7 +39,7 @@ from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_set
 from podium.loadgen.samples_file import write_samples_file
 from podium.loadgen.trace import TraceWriter
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
-from podium.loadgen.types import QuerySampleLibrary
+from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 
 _T = TypeVar("_T")
 
@@ -61,7 +62,8 @@ class TestResult:
 
     __test__ = False  # not a pytest test class
 
-    settings: EffectiveSettings
+    #: None only when the settings were rejected before the test could start (every log says why)
+    settings: EffectiveSettings | None
     mode: TestMode
     performance: PerformanceResult | None
     accuracy_log_entries: int
@@ -78,6 +80,9 @@ class TestResult:
     failure: str | None = None
     #: the exception behind ``failure`` (for callers that re-raise it, such as the drop-in ``StartTest``)
     failure_exc: BaseException | None = field(default=None, repr=False)
+    #: each series' ``power_begin``/``power_end`` as logged in the detail log, in order (the first one is the
+    #: power window the checker reads)
+    power_windows: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -163,7 +168,7 @@ def abort_test() -> None:
             s.aborted = True
 
 
-def _sut_failed_samples(sut: Any) -> int:
+def _sut_failed_samples(sut: object) -> int:
     """The SUT's own count of samples it could not answer (completed empty), when it keeps one.
 
     A harness or network SUT completes a failed sample with empty data so the test never hangs; the engine
@@ -172,7 +177,18 @@ def _sut_failed_samples(sut: Any) -> int:
     return int(getattr(sut, "failed_samples", 0) or 0)
 
 
-def _sut_name(sut: Any) -> str:
+def _sut_failure_note(sut: object) -> str:
+    """The SUT's one line on the samples it failed (podium's optional ``describe_failures``), or ""."""
+    describe = getattr(sut, "describe_failures", None)
+    if not callable(describe):
+        return ""
+    try:
+        return " ".join(str(describe() or "").split())
+    except Exception:  # noqa: BLE001 - a failing description must not cost the logs
+        return ""
+
+
+def _sut_name(sut: object) -> str:
     name = getattr(sut, "name", None)
     if callable(name):
         name = name()
@@ -196,7 +212,7 @@ def _guarded(what: str, fn: Callable[..., _T], *args: Any) -> _T:
         raise _SeriesFailure(f"{what} raised {type(exc).__name__}: {exc}") from exc
 
 
-def _cancel_pending(sut: Any) -> None:
+def _cancel_pending(sut: object) -> None:
     """Ask the SUT to drop queued work it has not started (podium's optional ``cancel_pending``)."""
     cancel = getattr(sut, "cancel_pending", None)
     if callable(cancel):
@@ -230,19 +246,24 @@ def _catch_sigint(session: _Session) -> Callable[[], None]:
               "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGINT, on_sigint)
-    return lambda: signal.signal(signal.SIGINT, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
 
 
 def start_test(
-    sut: Any,
+    sut: SystemUnderTest,
     qsl: QuerySampleLibrary,
     settings: TestSettings,
     log_settings: LogSettings | None = None,
     options: RunOptions | None = None,
-    audit_config: str | os.PathLike | None = "audit.config",
+    audit_config: str | os.PathLike[str] | None = "audit.config",
     clock: Clock | None = None,
     rules: RoundRules = DEFAULT_ROUND,
     extra_result: dict[str, Any] | None = None,
+    contributors: Sequence[RecordContributor] = (),
 ) -> TestResult:
     """Run one LoadGen test and write the official logs plus ``podium/podium_result.json``.
 
@@ -257,6 +278,9 @@ def start_test(
     run INVALID ("interrupted"), then raises ``RunInterrupted`` carrying the result; a second Ctrl-C stops
     without waiting for anything. The summary, accuracy log, result and samples files are written atomically;
     a failed write (full disk) raises a one-line ``PodiumError`` after every file that could be written was.
+
+    ``podium/podium_result.json`` (the run record, see ``podium.loadgen.record``) is written once, at the end:
+    ``extra_result`` and each of ``contributors``' parts are in it; nothing rewrites it afterwards.
     """
     log_settings = log_settings or LogSettings()
     options = options or RunOptions()
@@ -266,6 +290,8 @@ def start_test(
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PodiumError(f"{outdir}: cannot create the log folder ({exc.strerror})") from exc
+    for contributor in contributors:
+        contributor.test_starting(outdir, settings)  # before any log is opened: a failure here loses nothing
     paths = logs.log_file_paths(log_settings)
     try:
         # A summary or accuracy log left from an earlier test in this folder must never pass for this one's.
@@ -296,6 +322,7 @@ def start_test(
     perf: PerformanceResult | None = None
     acc_entries: list[tuple[int, int, str]] = []
     series: list[SeriesRecord] = []
+    power_windows: list[tuple[str, str]] = []
     timed_out = False
     eff: EffectiveSettings | None = None
     mode = TestMode(settings.mode)
@@ -408,8 +435,11 @@ def start_test(
                 trace.samples(first, schedule.samples_per_query, schedule.samples, out.scheduled_abs_ns,
                               out.issued_ns, rec.done_np[:out.samples_issued], per_query)
             logs.log_contention_counters(detail)
-            detail.log("power_begin", logs.power_time_string(out.start_wall_ns))
-            detail.log("power_end", logs.power_time_string(out.start_wall_ns + out.max_completion_ns - out.start_ns))
+            window = (logs.power_time_string(out.start_wall_ns),
+                      logs.power_time_string(out.start_wall_ns + out.max_completion_ns - out.start_ns))
+            detail.log("power_begin", window[0])
+            detail.log("power_end", window[1])
+            power_windows.append(window)
             acc_entries.extend(rec.logged)
             series.append(SeriesRecord(series_mode.value, loaded.distribution_end, schedule.query_count,
                                        out.queries_issued, out.samples_issued, rec.completed))
@@ -482,6 +512,8 @@ def start_test(
         if perf is not None:
             perf.interrupted = perf.interrupted or session.interrupted
             perf.failure = perf.failure or (session.failure or "")
+            if perf.sut_failed_samples:
+                perf.sut_failure_note = _sut_failure_note(sut)
         # Write whatever was measured, even if the run failed part-way; every file on its own, so one failed
         # write (a full disk) costs no other.
         lines: list[str] = []
@@ -519,11 +551,13 @@ def start_test(
                         log_paths=paths, result_json=None, errors=list(detail.errors),
                         warnings=detail.warning_count, series=series, timed_out=timed_out,
                         labels=list(options.labels), interrupted=session.interrupted,
-                        failure=session.failure, failure_exc=session.failure_exc)
+                        failure=session.failure, failure_exc=session.failure_exc, power_windows=power_windows)
     if samples_written is not None:
         result.log_paths = {**paths, "samples": samples_written}
+    record = build_record(result, rules, extra_result)
+    contribute_all(record, contributors, result)  # after the logs are closed, before the one write
     try:
-        result.result_json = write_result_json(result, result_path(outdir), rules, extra_result)
+        result.result_json = write_json_atomic(result_path(outdir), record)
     except PodiumError as exc:
         write_failure = write_failure or exc
     if write_failure is not None:
@@ -669,10 +703,19 @@ def _headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
     return {"name": "Samples per second", "value": _jsonable(perf.samples_per_second), "unit": "samples/s"}
 
 
-def write_result_json(result: TestResult, path: Path, rules: RoundRules,
-                      extra: dict[str, Any] | None = None) -> Path:
-    """Write ``result_dict(result)`` (plus ``extra``) to ``path`` atomically; one-line PodiumError on failure."""
+def build_record(result: TestResult, rules: RoundRules = DEFAULT_ROUND,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run record of ``result`` before contributors add their parts: ``result_dict`` plus ``extra``."""
     d = result_dict(result, rules)
     if extra:
-        d.update(extra)
-    return write_json_atomic(path, d)
+        # lists copied: contributors extend the record's, never the caller's
+        d.update({k: list(v) if isinstance(v, list) else v for k, v in extra.items()})
+        d["labels"] = list(dict.fromkeys([*result.labels, *(extra.get("labels") or [])]))
+    d["record_version"] = RECORD_VERSION
+    return d
+
+
+def write_result_json(result: TestResult, path: Path, rules: RoundRules,
+                      extra: dict[str, Any] | None = None) -> Path:
+    """Write ``build_record(result)`` to ``path`` atomically (for callers outside ``start_test``)."""
+    return write_json_atomic(path, build_record(result, rules, extra))

@@ -102,7 +102,7 @@ class TestSettings:
 
     def copy(self, **changes: object) -> "TestSettings":
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # fields are checked by replace
 
 
 @dataclass

@@ -16,7 +16,7 @@ class QuerySample(NamedTuple):
     """One sample of a query: ``id`` to complete it with, ``index`` into the QSL."""
 
     id: int
-    index: int
+    index: int  # type: ignore[assignment]  # the official field name, shadowing tuple.index
 
 
 class QuerySampleResponse(NamedTuple):
@@ -28,19 +28,44 @@ class QuerySampleResponse(NamedTuple):
 
 ResponseData = bytes | bytearray | memoryview | np.ndarray | None
 
-#: ``complete(responses)``: thread-safe, callable from any thread, any order, once per sample.
+#: ``complete(responses)``: report finished samples. Thread-safe: callable from any thread (the SUT's workers,
+#: a network callback, or inside ``issue_queries`` itself), in any order, once per sample, for the whole test.
+#: Each response's data is copied before ``complete`` returns (when it is logged), so the SUT may reuse or free
+#: its buffer afterwards, as with the official ``QuerySamplesComplete``. A completion after the test ended, of an
+#: unknown id, or a second one for a sample is counted as an error in the detail log, never raised.
 CompleteFn = Callable[[Sequence[QuerySampleResponse] | Sequence[tuple[int, Any]]], None]
-#: ``complete_ids(ids, data=None)``: the fast path; ``ids`` an int64 array, ``data`` None or a list of payloads.
+#: ``complete_ids(ids, data=None)``: the fast path of ``complete``, with the same contract; ``ids`` an int64
+#: array of response ids, ``data`` None (nothing to log) or one payload per id.
 CompleteIdsFn = Callable[..., None]
 
 
 @runtime_checkable
 class SystemUnderTest(Protocol):
-    """What the engine needs of a SUT.
+    """The system under test, as ``start_test`` drives it (the official ``SystemUnderTest`` in podium's shape).
 
-    ``bind(complete, complete_ids)`` is called once before the first query of a test; the SUT keeps the two
-    callables and uses them to report finished samples. A SUT may complete synchronously inside
-    ``issue_queries`` or later from any thread.
+    Who calls what, and when:
+
+    * ``bind(complete, complete_ids)``: by ``start_test``, on the thread that called it, once per test before
+      the first query. The SUT keeps the two callables (see ``CompleteFn``) until the next ``bind``.
+    * ``issue_queries(samples)``: on the thread that called ``start_test`` (podium issues from that thread, as
+      the official issues from its own single issue thread), once per query; Offline sends one query holding
+      every sample of the series. It must return quickly: time spent in it delays every later query and shows
+      as issue lateness (Server) or lost throughput. The list is the SUT's to keep.
+      The SUT completes each sample exactly once, from any thread, now or later. Raising ends the test
+      INVALID with the exception named in every log (the run still writes them).
+    * ``flush_queries()``: on the same thread, after the last query of each series (official ``FlushQueries``):
+      a batching SUT sends what it holds. It may block until it has sent it, not until it completes.
+    * ``name``: the SUT's name for the logs (an attribute, or a method returning it).
+
+    Optional members (the engine looks for them and uses them when present):
+
+    * ``issue_arrays(ids, indices)``: the fast path instead of ``issue_queries``, same contract, with two int64
+      arrays (``FastSystemUnderTest``). The arrays stay valid after the call (the SUT may keep them).
+    * ``failed_samples`` (int): how many samples the SUT answered empty because they failed there; read by
+      the engine before and after each series, any growth makes the test INVALID.
+    * ``describe_failures() -> str | None``: one line on those failures for the summary (the first error).
+    * ``cancel_pending()``: called once on Ctrl-C, from the ``start_test`` thread: drop queued work not yet
+      started and complete it empty; must not block.
     """
 
     name: str
@@ -63,7 +88,16 @@ class FastSystemUnderTest(SystemUnderTest, Protocol):
 
 @runtime_checkable
 class QuerySampleLibrary(Protocol):
-    """The data set side: how many samples exist, how many fit in memory, and load/unload of a set."""
+    """The data set side (the official ``QuerySampleLibrary``).
+
+    * ``total_sample_count``: how many samples the data set has; ``performance_sample_count``: how many fit in
+      memory at once (the loaded set of a performance series). Read by ``start_test`` when the test starts.
+    * ``load_samples(indices)``: on the ``start_test`` thread, before the queries of a series that uses those
+      samples; it blocks until they are loaded (timed outside the measured series). ``indices`` is the QSL's
+      to keep. Samples stay loaded until ``unload_samples`` with the same indices, which comes after every
+      sample issued from that set has completed (or the test ended).
+    * Raising in either ends the test INVALID with the exception named in every log.
+    """
 
     name: str
     total_sample_count: int

@@ -24,7 +24,7 @@ _EXPORTS = {
     "ServeOptions": "podium.network.server",
     "NetworkSUT": "podium.network.client",
     "make_client_sut": "podium.network.client",
-    "record_network_outcome": "podium.network.report",
+    "NetworkRecorder": "podium.network.report",
     "calibrate_remote": "podium.network.calibrate",
 }
 

@@ -41,7 +41,8 @@ MAX_ERRORS_KEPT = 50
 OFFLINE_REQUEST_SAMPLES = 32
 
 #: ``decode(outputs by name, sample count) -> response bytes per sample``.
-Decoder = Callable[[dict[str, np.ndarray], int], Sequence[bytes]]
+#: ``decode(outputs, n, indices)``: a response's outputs -> one payload per sample (``indices``: its QSL indices)
+Decoder = Callable[[dict[str, np.ndarray], int, np.ndarray], Sequence[bytes]]
 
 
 class NetworkSUT(BaseSUT):
@@ -111,7 +112,7 @@ class NetworkSUT(BaseSUT):
         k = self.balancer.acquire()
         with self._lock:
             self.requests += 1
-        self.endpoints[k].submit(InferJob(self.model, tensors, self.outputs, functools.partial(self._done, k, ids),
+        self.endpoints[k].submit(InferJob(self.model, tensors, self.outputs, functools.partial(self._done, k, ids, idx),
                                           self._is_aborted))
 
     def _is_aborted(self) -> bool:
@@ -130,14 +131,15 @@ class NetworkSUT(BaseSUT):
             out.append((meta, arr))
         return out
 
-    def _done(self, k: int, ids: list[int], outputs: dict[str, np.ndarray] | None, error: str | None) -> None:
+    def _done(self, k: int, ids: list[int], idx: np.ndarray, outputs: dict[str, np.ndarray] | None,
+              error: str | None) -> None:
         self.balancer.release(k)
         if error is CANCELLED:
             self._cancelled(ids)
             return
         if error is None:
             try:
-                payloads = self.decode(outputs or {}, len(ids))
+                payloads = self.decode(outputs or {}, len(ids), idx)
                 if len(payloads) != len(ids):
                     raise ValueError(f"{len(payloads)} responses for {len(ids)} samples")
             except Exception as exc:
@@ -182,6 +184,13 @@ class NetworkSUT(BaseSUT):
             self.errors = []
             self.failed_by_endpoint = [0] * len(self.endpoints)
             self.aborted = False
+
+    def describe_failures(self) -> str | None:
+        """One line for the summary when requests failed (the engine calls it): count and first error."""
+        from podium.network.report import failure_line
+
+        report = self.report()
+        return failure_line(report) if report["failed_requests"] else None
 
     def report(self) -> dict[str, Any]:
         """What the result files record: endpoints, policy, what was sent, requests and failures."""
@@ -261,7 +270,8 @@ def make_client_sut(urls: Sequence[str], benchmark: Any, qsl: Any, scenario: str
             outputs: list[str] | None = [RESPONSE_OUTPUT]
             decode: Decoder = _server_responses
         else:
-            outputs = list(output_names) if output_names else [n for n in offered if n != RESPONSE_OUTPUT] or None
+            outputs = (list(output_names) if output_names
+                       else [str(n) for n in offered if n is not None and n != RESPONSE_OUTPUT] or None)
             decode = functools.partial(_client_postprocess, benchmark.postprocess, outputs)
     except BaseException:
         for ep in endpoints:
@@ -313,12 +323,13 @@ def _request_cap(metas: list[dict[str, Any]], inputs: list[TensorMeta]) -> int |
     return min(caps) if caps else None
 
 
-def _server_responses(outputs: dict[str, np.ndarray], n: int) -> list[bytes]:
+def _server_responses(outputs: dict[str, np.ndarray], n: int, indices: np.ndarray) -> list[bytes]:
     arr = outputs[RESPONSE_OUTPUT]
     return [bytes(x) for x in arr.reshape(-1).tolist()]
 
 
-def _client_postprocess(postprocess: Callable[[list[np.ndarray]], Sequence[bytes]], names: list[str] | None,
-                        outputs: dict[str, np.ndarray], n: int) -> Sequence[bytes]:
+def _client_postprocess(postprocess: Callable[[list[np.ndarray], np.ndarray], Sequence[bytes]],
+                        names: list[str] | None, outputs: dict[str, np.ndarray], n: int,
+                        indices: np.ndarray) -> Sequence[bytes]:
     arrays = [outputs[k] for k in names] if names else list(outputs.values())
-    return postprocess(arrays)
+    return postprocess(arrays, indices)

@@ -24,8 +24,8 @@ RESPONSE_OUTPUT = "mlperf_response"
 
 #: ``preprocess(raw batch) -> model input`` (an array, or a dict for multi-input models).
 Preprocess = Callable[[np.ndarray], Any]
-#: ``postprocess(model outputs) -> one response payload per sample``.
-Postprocess = Callable[[list[np.ndarray]], Sequence[bytes]]
+#: ``postprocess(model outputs, None) -> one response payload per sample`` (a request carries no QSL indices).
+Postprocess = Callable[[list[np.ndarray], Any], Sequence[bytes]]
 
 
 def meta_from_spec(spec: Any) -> TensorMeta:
@@ -130,7 +130,8 @@ class ServedModel:
                 for name in requested:
                     if name == RESPONSE_OUTPUT:
                         assert self.postprocess is not None
-                        parts[name].extend(bytes(p) for p in self.postprocess(outputs))
+                        # a request carries no QSL indices: a benchmark whose responses need them says so
+                        parts[name].extend(bytes(p) for p in self.postprocess(outputs, None))
                     else:
                         parts[name].append(by_name[name])
                 del outputs, by_name

@@ -1,17 +1,28 @@
-"""Recording what the network did into a test's result files (called by the runner after each test).
+"""What the network did, as a part of each test's run record (``NetworkRecorder``, a record contributor).
 
 A test in which any request failed is INVALID: the engine reads the client SUT's ``failed_samples`` and marks
-every log so (and with ``abort_on_failure``, the default, it also stops issuing). This adds what the network
-did: the ``network`` section of ``podium_result.json`` and the failure count in the summary.
+every log so (with ``abort_on_failure``, the default, it also stops issuing), and its summary carries the
+client's ``describe_failures`` line (the count and the first error, naming the endpoint). The recorder adds
+the ``network`` section (``sut.report()``) to the record and the same line to its invalid reasons; it never
+opens a log file.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from podium.loadgen.record import RecordPart
 from podium.loadgen.run import TestResult
+from podium.loadgen.settings import TestSettings
+
+
+class ReportingSUT(Protocol):
+    """The client SUT's side the recorder reads: per-test counters and their report."""
+
+    def reset_counters(self) -> None: ...
+
+    def report(self) -> dict[str, Any]: ...
 
 
 def failure_line(report: dict[str, Any]) -> str:
@@ -21,29 +32,33 @@ def failure_line(report: dict[str, Any]) -> str:
             f"({report['failed_samples']} samples answered empty, none retried); first: {first}")
 
 
-def record_network_outcome(result: TestResult, sut: Any) -> list[str]:
-    """Add ``sut.report()`` to the test's ``podium_result.json`` as ``network``; return notes for the summary.
+def usage_line(report: dict[str, Any]) -> str:
+    """One line for notes: how many requests went where, and where pre/post-processing ran."""
+    return (f"network: {report['requests']} requests to {', '.join(report.get('endpoints', []))} "
+            f"({report.get('send')} inputs, pre-processing on the {report.get('preprocessing_on')}, "
+            f"post-processing on the {report.get('postprocessing_on')}, policy {report.get('policy')})")
 
-    If requests failed, the result JSON's invalid reasons and the summary log get the count and the first error
-    (naming the endpoint); the engine has already made the run INVALID.
+
+class NetworkRecorder:
+    """Record contributor for a network SUT: fresh counters per test, then its ``network`` section.
+
+    Pass it to ``start_test(contributors=[...])``. ``notes`` collects, over every test it saw, the lines a run
+    shows to people (the request count; the failure count and first error when requests failed).
     """
-    report = sut.report()
-    notes = [f"network: {report['requests']} requests to {', '.join(report.get('endpoints', []))} "
-             f"({report.get('send')} inputs, pre-processing on the {report.get('preprocessing_on')}, "
-             f"post-processing on the {report.get('postprocessing_on')}, policy {report.get('policy')})"]
-    failed = report["failed_requests"] > 0
-    if failed:
-        notes.append(failure_line(report))
-    path = result.result_json
-    if path is not None and Path(path).is_file():
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        data["network"] = report
-        perf = data.get("performance")
-        if failed and isinstance(perf, dict):
-            perf.setdefault("invalid_reasons", []).append(failure_line(report))
-        Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    summary = result.log_paths.get("summary")
-    if failed and summary is not None and Path(summary).is_file():
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(f"podium: {failure_line(report)}\n")
-    return notes
+
+    def __init__(self, sut: ReportingSUT) -> None:
+        self.sut = sut
+        self.notes: list[str] = []
+
+    def test_starting(self, outdir: Path, settings: TestSettings) -> None:
+        self.sut.reset_counters()
+
+    def test_ended(self, result: TestResult) -> RecordPart:
+        report = self.sut.report()
+        notes = [usage_line(report)]
+        reasons = []
+        if report["failed_requests"] > 0:
+            notes.append(failure_line(report))
+            reasons.append(failure_line(report))
+        self.notes.extend(notes)
+        return RecordPart(values={"network": report}, invalid_reasons=reasons)

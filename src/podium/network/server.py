@@ -266,7 +266,7 @@ def _protocol_with_deadline(read_timeout_s: float) -> type:
     if _http_impl() == "httptools":
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
     else:
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base  # type: ignore[assignment]
     return type(f"Podium{base.__name__}", (_HeaderDeadline, base), {"read_timeout_s": float(read_timeout_s)})
 
 

@@ -73,7 +73,8 @@ class RestFrontend:
         self.app = Starlette(routes=routes, exception_handlers={HTTPException: self._http_error,
                                                                  Exception: self._internal_error})
         if token is not None:
-            self.app.add_middleware(_BearerAuth, token=token)
+            # a pure ASGI middleware class; starlette's stub wants its own factory protocol
+            self.app.add_middleware(_BearerAuth, token=token)  # type: ignore[arg-type]
 
     # -- health and metadata ------------------------------------------------------------------------------
     async def server_metadata(self, request: Request) -> Response:

@@ -179,11 +179,15 @@ def merge_into_result_json(run_dir: Path, block: Mapping[str, Any]) -> Path:
             raise PowerError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     data["power"] = dict(block)
     labels = data.setdefault("labels", [])
-    for lab in block.get("labels", []):
-        text = lab if lab.startswith("power") else f"power: {lab}"
+    for text in record_labels(block):
         if text not in labels:
             labels.append(text)
     return write_json_atomic(path, data)
+
+
+def record_labels(block: Mapping[str, Any]) -> list[str]:
+    """The run labels a power block carries ("power: SIMULATED ..."), so every output shows them."""
+    return [lab if lab.startswith("power") else f"power: {lab}" for lab in block.get("labels", [])]
 
 
 def power_summary_line(block: Mapping[str, Any] | None) -> str:
@@ -261,27 +265,29 @@ def write_summary(run_dir: Path | str, block: Mapping[str, Any]) -> Path:
     return write_text_atomic(summary_path(run_dir), summary_text(block))
 
 
-def _write_outputs(run_dir: Path, block: dict[str, Any]) -> dict[str, Any]:
+def _write_outputs(run_dir: Path, block: dict[str, Any], write_result: bool = True) -> dict[str, Any]:
     write_summary(run_dir, block)
-    merge_into_result_json(run_dir, block)
+    if write_result:  # else the caller puts the block in the record (a record contributor)
+        merge_into_result_json(run_dir, block)
     return block
 
 
 def attach_power_result(run_dir: Path | str, samples: Iterable[PowerSample], meter_info: MeterInfo | Mapping | None,
                         *, mark: str | None = None, phase: str = "testing", write_spl_file: bool = True,
-                        ) -> dict[str, Any]:
-    """Compute the run's power figures from its detail log and ``samples``; write ``spl.txt`` and
-    ``power_summary.txt``; merge the block into ``podium_result.json``; return the block."""
+                        window: RunWindow | None = None, write_result: bool = True) -> dict[str, Any]:
+    """Compute the run's power figures from its window (``window``, else read from its detail log) and
+    ``samples``; write ``spl.txt`` and ``power_summary.txt``; merge the block into ``podium_result.json``
+    unless ``write_result`` is False; return the block."""
     run_dir = Path(run_dir)
     info = MeterInfo.from_any(meter_info)  # type: ignore[arg-type]
     samples = list(samples)
     mark = mark or str(info.details.get("mark") or f"podium_{phase}")
-    window = read_run_window(run_dir)
+    window = window or read_run_window(run_dir)
     block = compute_power_block(window, samples, info, phase=phase, mark=mark)
     if write_spl_file:
         write_spl(run_dir / SPL_TXT, samples, mark)
         block["spl"] = SPL_TXT
-    return _write_outputs(run_dir, block)
+    return _write_outputs(run_dir, block, write_result)
 
 
 PARTIAL_SPL_TXT = "spl_partial.txt"
@@ -289,7 +295,7 @@ PARTIAL_SPL_TXT = "spl_partial.txt"
 
 def record_power_missing(run_dir: Path | str, reason: str, meter_info: MeterInfo | Mapping | None = None,
                          phase: str = "testing", samples: Iterable[PowerSample] | None = None,
-                         mark: str | None = None) -> dict[str, Any]:
+                         mark: str | None = None, write_result: bool = True) -> dict[str, Any]:
     """The meter failed (e.g. disconnected mid-run): the performance result stands, power is missing.
 
     The samples read before the failure (``samples``) are kept in ``podium/spl_partial.txt`` for diagnosis:
@@ -306,7 +312,7 @@ def record_power_missing(run_dir: Path | str, reason: str, meter_info: MeterInfo
         podium_dir(run_dir).mkdir(parents=True, exist_ok=True)
         write_spl(podium_dir(run_dir) / PARTIAL_SPL_TXT, kept, mark)
         block["partial_spl"] = f"podium/{PARTIAL_SPL_TXT}"
-    return _write_outputs(run_dir, block)
+    return _write_outputs(run_dir, block, write_result)
 
 
 def record_power_verdict(run_dir: Path | str, failure: str | None, failed_phase: str | None = None) -> Path:
@@ -319,14 +325,21 @@ def record_power_verdict(run_dir: Path | str, failure: str | None, failed_phase:
     from podium.files import find_result, merge_json_atomic, result_path
 
     path = find_result(run_dir) or result_path(run_dir)
-    return merge_json_atomic(path, {"power_valid": failure is None, "power_error": failure,
-                                    "power_failed_phase": failed_phase if failure else None,
-                                    "power_run_result": "VALID" if failure is None else "INVALID"})
+    return merge_json_atomic(path, verdict_values(failure, failed_phase))
 
 
-def record_not_measured(run_dir: Path | str, reason: str = "no power meter was used") -> dict[str, Any]:
+def verdict_values(failure: str | None, failed_phase: str | None = None) -> dict[str, Any]:
+    """The record keys that say whether the power run stands (see ``record_power_verdict``)."""
+    return {"power_valid": failure is None, "power_error": failure,
+            "power_failed_phase": failed_phase if failure else None,
+            "power_run_result": "VALID" if failure is None else "INVALID"}
+
+
+def record_not_measured(run_dir: Path | str, reason: str = "no power meter was used",
+                        write_result: bool = True) -> dict[str, Any]:
     """No meter: the result says "power: not measured", never an estimate (``podium_result.json`` only)."""
     block = _missing_block("not measured", reason, None, "testing")
-    merge_into_result_json(Path(run_dir), block)
+    if write_result:
+        merge_into_result_json(Path(run_dir), block)
     return block
 

@@ -29,12 +29,16 @@ from podium.power.errors import MeterDisconnectedError, PowerError
 from podium.power.meter import Meter
 from podium.power.official_files import write_power_folder
 from podium.power.ptd_client import PtdMeter
+from podium.loadgen.record import RecordPart
 from podium.power.result import (
     attach_power_result,
+    record_labels,
     record_not_measured,
     record_power_missing,
     record_power_verdict,
+    verdict_values,
 )
+from podium.power.window import RunWindow, window_from_result
 from podium.power.samples import PowerSample
 
 LOADGEN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json",
@@ -112,31 +116,65 @@ class PowerSession:
             return f"no power figures for the {self.phase} run: {errors[0]}"
         return None
 
-    def attach(self, run_dir: Path | str | None = None, verdict: bool = True) -> dict[str, Any]:
+    def attach(self, run_dir: Path | str | None = None, verdict: bool = True, *, window: RunWindow | None = None,
+               write_result: bool = True) -> dict[str, Any]:
         """Write the power result into the run folder's ``podium_result.json`` (and ``spl.txt``).
 
         With a meter and ``verdict``, the result also says whether the power run stands (``power_valid``,
         ``power_error``: see ``record_power_verdict``); ``run_with_power`` gives the verdict for the session.
+        For a run already recorded (a run folder podium did not write); inside ``start_test`` the session is
+        a record contributor instead (``test_starting``/``test_ended``), and nothing is rewritten.
         """
         target = Path(run_dir) if run_dir is not None else self.run_dir
         if target is None:
             raise PowerError("PowerSession.attach: no run folder given")
         if self.meter is None:
-            self.block = record_not_measured(target)
+            self.block = record_not_measured(target, write_result=write_result)
             return self.block
         if self.error is not None:
             self.block = record_power_missing(target, describe_failure(self.phase, self.exception or self.error),
-                                              self.meter.info, self.phase, samples=self.samples, mark=self.mark)
+                                              self.meter.info, self.phase, samples=self.samples, mark=self.mark,
+                                              write_result=write_result)
         else:
             try:
                 self.block = attach_power_result(target, self.samples, self.meter.info, mark=self.mark,
-                                                 phase=self.phase)
+                                                 phase=self.phase, window=window, write_result=write_result)
             except PowerError as err:
                 self.block = record_power_missing(target, str(err), self.meter.info, self.phase,
-                                                  samples=self.samples, mark=self.mark)
-        if verdict:
+                                                  samples=self.samples, mark=self.mark, write_result=write_result)
+        if verdict and write_result:
             record_power_verdict(target, self.failure, self.phase)
         return self.block
+
+    # -- as a record contributor: start_test(contributors=[session]) -------------------------------------
+    #: which verdict the record gets: "always" (the testing run), "on_failure" (a ranging run, whose failure
+    #: ends the power run), "never"
+    verdict_policy: str = "always"
+    #: added to the failure line in the record (a ranging run: "; the testing run never ran")
+    failure_suffix: str = ""
+
+    def test_starting(self, outdir: Path, settings: Any) -> None:
+        """Start the meter just before the test opens its logs (called by ``start_test``)."""
+        self.run_dir = Path(outdir)
+        self.start()
+
+    def test_ended(self, result: Any) -> RecordPart:
+        """Stop the meter once the logs are closed; the power block (and verdict) for the test's record."""
+        self.finish()
+        assert self.run_dir is not None
+        window = None
+        if self.meter is not None and self.error is None:
+            try:
+                window = window_from_result(result)
+            except PowerError as err:
+                self.error, self.exception = str(err), err
+        block = self.attach(self.run_dir, verdict=False, window=window, write_result=False)
+        values: dict[str, Any] = {"power": block}
+        failure = self.failure
+        if self.meter is not None and (self.verdict_policy == "always"
+                                       or (self.verdict_policy == "on_failure" and failure is not None)):
+            values.update(verdict_values(failure + self.failure_suffix if failure else None, self.phase))
+        return RecordPart(values=values, labels=record_labels(block))
 
 
 @dataclass
@@ -202,12 +240,17 @@ def _session_label(meter: Meter | None, label: str) -> str:
     return f"{label}-SIMULATED" if simulated else label
 
 
-def run_with_power(meter: Meter | None, run_once: Callable[[Path, str], Path], out_dir: Path | str,
-                   label: str = "podium") -> PowerOutcome:
+def run_with_power(meter: Meter | None, run_once: Callable[..., Path], out_dir: Path | str,
+                   label: str = "podium", in_record: bool = False) -> PowerOutcome:
     """Run the workload under ``meter``: ranging then testing for PTDaemon, a single testing run otherwise.
 
     ``run_once(folder, phase)`` performs one LoadGen performance run writing its logs into ``folder``
     (phase "ranging" or "testing") and returns the folder it wrote. The meter is closed at the end.
+
+    With ``in_record``, ``run_once(folder, phase, contributors)`` must pass ``contributors`` to
+    ``start_test(contributors=...)``: the meter then starts and stops inside the test and the power block and
+    verdict go into the test's record as it is written (nothing rewrites it afterwards). Without it, the meter
+    runs around ``run_once`` and the power result is merged into the record ``run_once`` left.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -218,6 +261,15 @@ def run_with_power(meter: Meter | None, run_once: Callable[[Path, str], Path], o
         client_log.append(f"podium-power {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(secs))},"
                           f"{rem // 1_000_000:03d} [INFO] {text}")
 
+    def measured_run(ps: PowerSession, folder: Path, phase: str) -> Path:
+        if in_record:
+            return run_once(folder, phase, [ps])
+        ps.start()
+        try:
+            return run_once(folder, phase)
+        finally:
+            ps.finish()
+
     phases: dict[str, list[list[float]]] = {"ranging": [], "testing": []}
     ranging_samples: list[PowerSample] | None = None
     try:
@@ -226,55 +278,69 @@ def run_with_power(meter: Meter | None, run_once: Callable[[Path, str], Path], o
         session = f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{_session_label(meter, label)}"
         outcome = PowerOutcome(out_dir=out, session_name=session)
 
-        def fail(run_dir: Path, phase: str, text: str, error: str | None) -> PowerOutcome:
-            # the power run is INVALID; the run whose logs stand says so, and why, in its result
+        def fail(run_dir: Path, phase: str, text: str, error: str | None, recorded: bool = False) -> PowerOutcome:
+            # the power run is INVALID; the run whose logs stand says so, and why, in its result (a record
+            # contributor already put it there when ``recorded``; a failure between the runs is the outcome's)
             outcome.failure, outcome.failed_phase, outcome.error = text, phase, error
-            record_power_verdict(run_dir, text, phase)
+            if not recorded and not in_record:
+                record_power_verdict(run_dir, text, phase)
             log(f"{phase} run: {text}")
             return outcome
 
         log(f"session {session}, meter {meter.info.name if meter else 'none'}")
         testing = out / "run_1"
+        ps = PowerSession(meter, testing, mark=f"{session}_testing", phase="testing")
         if meter is not None and meter.needs_ranging:
             ranging = out / "ranging"
             log("ranging run: start")
-            with PowerSession(meter, ranging, mark=f"{session}_ranging", phase="ranging") as ps:
-                returned = run_once(ranging, "ranging")
-            phases["ranging"] = ps.phases
+            rs = PowerSession(meter, ranging, mark=f"{session}_ranging", phase="ranging")
+            rs.verdict_policy, rs.failure_suffix = "on_failure", "; the testing run never ran"
+            returned = measured_run(rs, ranging, "ranging")
+            phases["ranging"] = rs.phases
             outcome.ranging_dir = _place(returned, ranging)
-            outcome.ranging_power = ps.attach(outcome.ranging_dir, verdict=False)
+            outcome.ranging_power = rs.block if in_record else rs.attach(outcome.ranging_dir, verdict=False)
+            assert outcome.ranging_power is not None
             log(f"ranging run: done, power {outcome.ranging_power['status']}")
-            if ps.error is not None:
+            if rs.error is not None:
                 # without ranging there are no testing ranges; the ranging run's performance result stands
                 outcome.power = outcome.ranging_power
-                return fail(outcome.ranging_dir, "ranging", f"{ps.failure}; the testing run never ran", ps.error)
-            ranging_samples = ps.samples
-            ps = PowerSession(meter, testing, mark=f"{session}_testing", phase="testing")
+                return fail(outcome.ranging_dir, "ranging", f"{rs.failure}; the testing run never ran", rs.error,
+                            recorded=in_record)
+            ranging_samples = rs.samples
             try:
                 meter.prepare("testing", ranging_samples)
-                ps.start()
+                if not in_record:
+                    ps.start()
             except PowerError as err:
                 # the meter died (or refused the ranges) between the runs: the testing run is not run, since
                 # its power could not be measured; the ranging run's logs are the performance result
                 outcome.power = _not_run_block(outcome.ranging_power, describe_failure("testing", err, before=True))
                 return fail(outcome.ranging_dir, "testing",
                             f"{describe_failure('testing', err, before=True)}; the testing run never ran", str(err))
+            log("testing run: start")
+            if in_record:
+                ran = _testing_run(run_once, ps, testing, outcome, fail)
+                if ran is None:
+                    return outcome
+                returned = ran
+            else:
+                try:
+                    returned = run_once(testing, "testing")
+                finally:
+                    ps.finish()
         else:
-            ps = PowerSession(meter, testing, mark=f"{session}_testing", phase="testing")
-            ps.start()  # a meter that cannot start fails before the run, nothing is lost
-        log("testing run: start")
-        try:
-            returned = run_once(testing, "testing")
-        finally:
-            ps.finish()
+            log("testing run: start")
+            returned = measured_run(ps, testing, "testing")  # a meter that cannot start fails before the run
         phases["testing"] = ps.phases
         outcome.testing_dir = _place(returned, testing)
-        outcome.power = ps.attach(outcome.testing_dir, verdict=False)
+        power = ps.block if in_record else ps.attach(outcome.testing_dir, verdict=False)
+        assert power is not None
+        outcome.power = power
         log(f"testing run: done, power {outcome.power['status']}")
         if meter is not None:
             if ps.failure is not None:
-                fail(outcome.testing_dir, "testing", ps.failure, ps.error)
-            else:
+                fail(outcome.testing_dir, "testing", ps.failure, ps.error, recorded=in_record)
+            elif not in_record:
                 record_power_verdict(outcome.testing_dir, None)
         if isinstance(meter, PtdMeter):
             info = meter.info
@@ -291,3 +357,23 @@ def run_with_power(meter: Meter | None, run_once: Callable[[Path, str], Path], o
     finally:
         if meter is not None:
             meter.close()
+
+
+def _testing_run(run_once: Callable[..., Path], ps: PowerSession, testing: Path, outcome: PowerOutcome,
+                 fail: Callable[..., PowerOutcome]) -> Path | None:
+    """The testing run after ranging, the meter starting inside the test; None when it could not start
+    (then nothing of the testing run exists and the ranging run's logs stand)."""
+    try:
+        return run_once(testing, "testing", [ps])
+    except PowerError as err:
+        if len(ps.phases) >= 2:  # the meter started: this failure is not its start
+            raise
+        try:
+            testing.rmdir()  # the test made its folder, then the meter refused to start: nothing in it
+        except OSError:
+            pass
+        outcome.power = _not_run_block(outcome.ranging_power, describe_failure("testing", err, before=True))
+        assert outcome.ranging_dir is not None
+        fail(outcome.ranging_dir, "testing", f"{describe_failure('testing', err, before=True)}; the testing run "
+             "never ran", str(err))
+        return None

@@ -6,13 +6,16 @@ series in one log), the first occurrence counts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from podium.loadgen.mllog import read_mllog
 from podium.power.errors import PowerError
 from podium.power.samples import parse_stamp
+
+if TYPE_CHECKING:
+    from podium.loadgen.run import TestResult
 
 DETAIL_LOG = "mlperf_log_detail.txt"
 
@@ -41,26 +44,15 @@ class RunWindow:
 
 
 def _first_values(path: Path) -> tuple[dict[str, Any], int]:
-    values: dict[str, Any] = {}
-    windows = 0
     try:
-        fh = open(path, encoding="utf-8")
+        log = read_mllog(path)
     except OSError as exc:
         raise PowerError(f"{path}: cannot read the LoadGen detail log ({exc.strerror})") from exc
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.startswith(":::MLLOG"):
-                continue
-            try:
-                rec = json.loads(line[len(":::MLLOG"):])
-            except json.JSONDecodeError as exc:
-                raise PowerError(f"{path}:{n}: invalid :::MLLOG line ({exc.msg})") from exc
-            key = rec.get("key")
-            if key == "power_begin":
-                windows += 1
-            if key not in values:
-                values[key] = rec.get("value")
-    return values, windows
+    if log.invalid_lines:
+        n, _ = log.invalid_lines[0]
+        raise PowerError(f"{path}:{n}: invalid :::MLLOG line (not a JSON record)")
+    windows = sum(1 for r in log.records if r.get("key") == "power_begin")
+    return dict(log.first), windows
 
 
 def read_run_window(run_dir_or_log: Path | str) -> RunWindow:
@@ -87,3 +79,29 @@ def read_run_window(run_dir_or_log: Path | str) -> RunWindow:
         query_count=int(qc) if qc is not None else None, samples_per_query=int(spq) if spq is not None else None,
         throughput=float(throughput) if throughput is not None else None,
         valid=None if validity is None else validity == "VALID", repeated_windows=windows)
+
+
+def window_from_result(result: "TestResult") -> RunWindow:
+    """The power window of a test from what the engine held in memory (``TestResult``), as
+    ``read_run_window`` would read it back from the test's detail log: the first series' window, the
+    checker's result keys."""
+    if not result.power_windows:
+        raise PowerError("the test logged no power window (it measured no series)")
+    begin_text, end_text = result.power_windows[0]
+    detail = Path(result.log_paths.get("detail", "mlperf_log_detail.txt"))
+    perf = result.performance
+    eff = result.settings
+    scenario = eff.scenario.value if eff is not None else None
+    throughput = None
+    if perf is not None and scenario == "Offline":
+        throughput = float(perf.samples_per_second)
+    elif perf is not None and scenario == "Server":
+        throughput = float(perf.scheduled_samples_per_second)
+    return RunWindow(
+        detail_path=detail, begin_text=begin_text, end_text=end_text,
+        begin_ns=parse_stamp(begin_text, f"{detail}: power_begin"), end_ns=parse_stamp(end_text, f"{detail}: power_end"),
+        scenario=scenario, mode=result.mode.value,
+        query_count=perf.query_count if perf is not None else None,
+        samples_per_query=int(eff.samples_per_query) if eff is not None else None,
+        throughput=throughput, valid=perf.valid if perf is not None else None,
+        repeated_windows=len(result.power_windows))

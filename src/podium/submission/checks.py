@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.submission import rules
-from podium.submission.mllog import MlLog, read_mllog
+from podium.loadgen.mllog import MlLog, read_mllog
 
 RULES: dict[str, str] = {
     "layout": "divisions, submitter folders and the folders each must hold",

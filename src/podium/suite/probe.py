@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.loadgen import LogSettings, RunOptions, Scenario, TestMode, TestResult, TestSettings
+from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 
 #: one probe test: ``start_test`` or a wrapper with its signature
 RunTest = Callable[..., TestResult]
@@ -54,7 +55,7 @@ def _probe_options(options: RunOptions) -> RunOptions:
     return dataclasses.replace(options, write_samples=False, labels=[*options.labels, "sizing probe"])
 
 
-def measure_offline_rate(run_test: RunTest, sut: Any, qsl: Any, settings: TestSettings, folder: Path,
+def measure_offline_rate(run_test: RunTest, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, folder: Path,
                          options: RunOptions, guess_sps: float) -> Sizing:
     """The harness's Offline rate from a warmed probe: a first probe warms the SUT and sizes the next one."""
     guess = max(guess_sps, 1.0)
@@ -80,7 +81,7 @@ def measure_offline_rate(run_test: RunTest, sut: Any, qsl: Any, settings: TestSe
     return Sizing(rate if probes else guess_sps, how, probes)
 
 
-def confirm_server_target(run_test: RunTest, sut: Any, qsl: Any, settings: TestSettings, folder: Path,
+def confirm_server_target(run_test: RunTest, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, folder: Path,
                           options: RunOptions, target_qps: float) -> Sizing:
     """The highest of ``target_qps``, /2, /4 ... that a short Server probe runs within the latency bound."""
     q = target_qps
@@ -93,7 +94,8 @@ def confirm_server_target(run_test: RunTest, sut: Any, qsl: Any, settings: TestS
         res = run_test(sut, qsl, s, LogSettings(outdir=str(out)), options=_probe_options(options),
                        audit_config=None)
         p = res.performance
-        p99 = p.sample_percentiles.get(0.99) / 1e6 if p is not None and p.sample_percentiles.get(0.99) else None
+        p99_ns = p.sample_percentiles.get(0.99) if p is not None else None
+        p99 = p99_ns / 1e6 if p99_ns else None
         ok = bool(p is not None and p.perf_constraints_met and not p.timed_out and not p.sut_failed_samples
                   and not res.failure and p99 is not None and p99 <= SERVER_HEADROOM * bound_ms)
         probes.append(ProbeRecord("Server", q, float(p.scheduled_samples_per_second) if p else 0.0, p99, ok,

@@ -12,17 +12,18 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from podium.backends import get_backend
 from podium.benchmarks import get_benchmark
 from podium.errors import PodiumError, RunInterrupted
-from podium.files import merge_json_atomic, result_path, write_text_atomic
-from podium.harness import BackendSUT
+from podium.files import write_text_atomic
 from podium.loadgen import LogSettings, RunOptions, Scenario, TestMode, TestResult, TestSettings, start_test
 from podium.loadgen import config as lgconfig
 from podium.loadgen.peak import PeakResult, find_peak
-from podium.suite.calibrate import Calibration, calibrate
+from podium.loadgen.record import RecordPart
+from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
+from podium.suite.provider import SutProvider, SutSession
+from podium.suite.calibrate import Calibration
 from podium.suite.model_hash import model_sha256
 from podium.suite.run_folder import check_run_folder, new_run_folder, point_latest
 from podium.suite.sysinfo import brief_system_info
@@ -113,6 +114,19 @@ class RunOutcome:
     steps: list[tuple[str, float]] = field(default_factory=list)
 
 
+@dataclass
+class _Confs:
+    """The run's settings files, parsed once (None: the built-in mlperf.conf / no user.conf)."""
+
+    mlperf: lgconfig.ConfigEntries | None
+    user: lgconfig.ConfigEntries | None
+
+    @classmethod
+    def read(cls, req: "RunRequest") -> "_Confs":
+        return cls(lgconfig.parse_config_file(req.mlperf_conf) if req.mlperf_conf else None,
+                   lgconfig.parse_config_file(req.user_conf) if req.user_conf else None)
+
+
 class _Steps:
     """Times each stage of a run (for the step breakdown ``podium run`` prints) and forwards it to the caller."""
 
@@ -134,18 +148,18 @@ class _Steps:
             self._current = None
 
 
-def _user_conf_names(path: str | None) -> set[str]:
-    if not path:
-        return set()
-    return {key.rsplit(".", 1)[-1] for key in lgconfig.parse_config_file(path)}
+def _user_conf_names(entries: lgconfig.ConfigEntries | None) -> set[str]:
+    """The setting names a user.conf sets (whatever model/scenario its keys name)."""
+    return {key.rsplit(".", 1)[-1] for key in entries or {}}
 
 
 def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
-                   notes: list[str]) -> TestSettings:
+                   notes: list[str], confs: "_Confs | None" = None) -> TestSettings:
     """Settings files, then command-line values, then measured defaults for what is still unset."""
     scenario = Scenario.parse(req.scenario)
-    settings = lgconfig.load_settings(conf_model, scenario, mlperf_conf=req.mlperf_conf, user_conf=req.user_conf)
-    in_user = _user_conf_names(req.user_conf)
+    confs = confs or _Confs.read(req)
+    settings = lgconfig.load_settings(conf_model, scenario, mlperf_conf=confs.mlperf, user_conf=confs.user)
+    in_user = _user_conf_names(confs.user)
     if req.duration_s is not None:
         if req.duration_s <= 0:
             raise PodiumError(f"--duration: expected a positive number of seconds, got {req.duration_s:g}")
@@ -201,14 +215,21 @@ def _needs_calibration(req: RunRequest, scenario: Scenario) -> bool:
     return given[scenario] is None or req.find_peak
 
 
-def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None) -> RunOutcome:
+def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None, *,
+                  provider: SutProvider | None = None) -> RunOutcome:
     """Run what ``req`` asks in a new run folder under ``req.output`` and record it in the results store.
+
+    ``provider`` makes the system under test (``podium.providers.provider_for(req)`` is what ``podium run``
+    passes: a local backend, or ``req.sut_urls``' endpoints); the suite itself imports no backend, harness or
+    network client.
 
     Called from the main thread (Ctrl-C ends the run cleanly: see ``start_test``). On Ctrl-C the SUT is closed,
     what was measured is recorded, and ``RunInterrupted`` is re-raised with ``outcome`` set.
     """
     steps = _Steps(on_stage)
     stage = steps.start
+    if provider is None:
+        raise PodiumError("run_benchmark: no SUT provider given (pass provider=podium.providers.provider_for(req))")
     for m in req.modes:
         if m not in MODES:
             raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
@@ -222,11 +243,13 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     if not bench.supports(scenario.value):
         raise PodiumError(f"--scenario {scenario.value}: benchmark {bench.name} runs "
                           f"{', '.join(bench.scenarios)}")
+    if req.data_dir is None and not req.synthetic and bench.takes_data_dir:
+        fetched = fetched_asset(bench.name, "data")
+        if fetched is not None:  # what `podium fetch` put in the cache is the default data folder
+            req = dataclasses.replace(req, data_dir=str(fetched))
     root = Path(req.output)
     check_run_folder(root, req.run_name, req.force)  # a taken --run-name is refused before anything loads
-    for conf in (req.mlperf_conf, req.user_conf):
-        if conf:
-            lgconfig.parse_config_file(conf)  # a malformed settings file fails before the model loads
+    confs = _Confs.read(req)  # each settings file read once; a malformed one fails before the model loads
     outcome = RunOutcome(request=req, output=root)
     outcome.steps = steps.done
     modes = tuple(req.modes)
@@ -249,82 +272,35 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
                               f"{req.query_count if req.query_count is not None else 1} - not a valid MLPerf "
                               "duration (MLPerf v2.1 requires 600 s and the mlperf.conf query counts)")
 
-    stage("loading model" if not req.sut_urls else "connecting")
-    model = None
-    model_path = None
-    if not req.sut_urls:
-        model_path = bench.resolve_model_path(req.model_path)
-        model = bench.create_runner(req.backend, req.backend_options, model_path)
+    provider.load(bench, stage)
     stage("loading data")
     qsl = bench.create_qsl(req.data_dir)
-    if not req.sut_urls:
-        outcome.labels.extend(bench.run_labels())  # after the model and data are resolved: the flags are final
-    hd = bench.harness_defaults(scenario.value)
-    batch_size = req.batch_size if req.batch_size is not None else hd.get("max_batch_size")
-    cap = getattr(bench, "max_batch_size", None)
-    if cap is not None:
-        if req.batch_size is not None and req.batch_size > cap:
-            raise PodiumError(f"--batch-size {req.batch_size}: the model file takes batches of at most {cap}")
-        batch_size = min(batch_size, cap) if batch_size is not None else cap
-    max_wait_us = req.max_wait_us if req.max_wait_us is not None else hd.get("max_wait_us")
-    workers = req.workers if req.workers is not None else hd.get("workers")
-    if req.sut_urls:
-        from podium.network import calibrate_remote, make_client_sut
-
-        sut = make_client_sut(
-            list(req.sut_urls), bench, qsl, scenario.value, policy=req.sut_policy, send=req.sut_send,
-            timeout_s=req.sut_timeout_s, model_name=req.sut_model, token=req.sut_token,
-            output_names=list(req.sut_outputs) or None, postprocess=req.sut_postprocess,
-            request_samples=req.sut_request_samples, concurrency=req.sut_concurrency, ca_cert=req.sut_ca_cert)
-        outcome.labels.append(f"network SUT: {', '.join(req.sut_urls)} ({sut.info['send']} inputs, "
-                              f"post-processing on the {sut.info['postprocessing_on']}); latency includes the "
-                              "network")
-    calib = None
-    if _needs_calibration(req, scenario):
-        stage("calibrating")
-        if req.sut_urls:
-            sps, lat1, b = calibrate_remote(sut, qsl)
-            calib = Calibration(samples_per_second=sps, batch1_latency_s=lat1, batch_size=b)
-        else:
-            from podium.harness.batching import policy_for
-
-            policy = policy_for(scenario.value, max_batch_size=batch_size, max_wait_us=max_wait_us,
-                                workers=workers)
-            # Offline measures its rate through the harness next (probe.py); slow models skip the batch timing
-            calib = calibrate(model, qsl, policy.max_batch_size, min_runs=bench.calibration_min_runs,
-                              measure_batch=not (scenario is Scenario.Offline or bench.calibration_min_runs < 3))
-        outcome.calibration = calib
-    settings = build_settings(req, bench.conf_model, calib, outcome.notes)
-
-    if not req.sut_urls:
-        sut = BackendSUT(model, qsl, bench.postprocess, scenario_hint=scenario.value, max_batch_size=batch_size,
-                         max_wait_us=max_wait_us, workers=workers, name=f"podium-{bench.name}-{req.backend}")
+    session = provider.open(bench, qsl, scenario, stage)
+    try:
+        outcome.labels.extend(session.labels)  # after the model and data are resolved: the flags are final
+        calib = None
+        if _needs_calibration(req, scenario):
+            stage("calibrating")
+            calib = session.calibrate(qsl, scenario)
+            outcome.calibration = calib
+        settings = build_settings(req, bench.conf_model, calib, outcome.notes, confs)
+        extra: dict[str, Any] = {"benchmark": bench.info(), "system": brief_system_info(), "notes": outcome.notes,
+                                 **session.record_info(stage)}
+    except BaseException:
+        session.close()
+        raise
+    sut = session.sut
     options = RunOptions(completion_timeout_s=req.completion_timeout_s, labels=list(outcome.labels))
-    extra: dict[str, Any] = {
-        "benchmark": bench.info(),
-        "system": brief_system_info(),
-        "notes": outcome.notes,
-    }
-    if req.sut_urls:
-        extra["network"] = sut.info
-        extra["backend"] = {"name": "remote", "servers": sut.info["servers"]}
-    else:
-        extra["backend"] = {"name": req.backend, "options": req.backend_options,
-                            "version": getattr(model, "version",
-                                               getattr(getattr(model, "backend", None), "version", None))}
-        stage("hashing model")
-        extra["model"] = {"path": str(model_path), "sha256": model_sha256(model_path)}
-        extra["harness"] = {"batching": dataclasses.asdict(sut.policy)}
     # The run folder is made once the model, data and settings are known good: bad input leaves no folder.
     try:
         out = new_run_folder(root, bench.name, scenario.value, req.run_name, req.force)
     except PodiumError:
-        sut.close()
+        session.close()
         raise
     outcome.output, outcome.run_id = out, out.name
     extra["run_id"] = outcome.run_id
     point_latest(root, out)
-    run_test = _network_recorder(sut, outcome) if req.sut_urls else start_test
+    run_test = _with_contributors(session.contributors)
     meter = None
     if req.power:
         if "submission" in req.modes:
@@ -334,14 +310,17 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
 
         meter = make_meter(req.power)  # an unreachable meter fails before anything runs
     interrupted: RunInterrupted | None = None
+    scorer = _AccuracyScorer(req, bench, session, outcome)
     try:
-        settings = _size_with_probes(req, scenario, sut, qsl, settings, calib, options, outcome, stage, run_test)
+        settings = _size_with_probes(req, scenario, sut, qsl, settings, calib, options, outcome, stage, run_test,
+                                     confs)
         if req.find_peak:
             stage("find-peak")
             outcome.peak = find_peak(sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly),
                                      out / "find_peak", options=options)
-            if req.sut_urls and sut.failed_requests:
-                outcome.notes.append(f"find-peak: {sut.failed_requests} network requests failed during the probes")
+            spoiled = session.unusable()
+            if spoiled:
+                outcome.notes.append(f"find-peak: {spoiled} during the probes")
             if scenario is Scenario.Server and outcome.peak.confirmed and outcome.peak.value > 0:
                 settings = dataclasses.replace(settings, server_target_qps=outcome.peak.value)
                 _replace_note(outcome.notes, "server_target_qps", f"server_target_qps = {outcome.peak.value:g} "
@@ -353,25 +332,24 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
             stage("submission run")
             res = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.SubmissionRun),
                            LogSettings(outdir=str(out / "submission")), options=options,
-                           audit_config=req.audit_config, extra_result=extra)
+                           audit_config=req.audit_config, extra_result=extra, contributors=[scorer])
             outcome.performance = res
             outcome.accuracy = res
         else:
             if "performance" in req.modes:
                 _run_performance(req, sut, qsl, settings, options, extra, meter, outcome, stage, run_test)
             if "accuracy" in req.modes:
-                skip = _why_skip_accuracy(req, sut, outcome)
+                skip = _why_skip_accuracy(session, outcome)
                 if skip:
                     outcome.notes.append(skip)
                 else:
                     stage("accuracy")
                     outcome.accuracy = run_test(sut, qsl, dataclasses.replace(settings, mode=TestMode.AccuracyOnly),
                                                 LogSettings(outdir=str(out / "accuracy")), options=options,
-                                                audit_config=req.audit_config, extra_result=extra)
-        if outcome.accuracy is not None and not outcome.accuracy.failure:
-            _score_accuracy(req, bench, sut, outcome)
+                                                audit_config=req.audit_config, extra_result=extra,
+                                                contributors=[scorer])
         if req.compliance:
-            skip = _why_skip_compliance(req, sut, outcome)
+            skip = _why_skip_compliance(session, outcome)
             if skip:
                 outcome.notes.append(skip)
             else:
@@ -379,22 +357,18 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     except RunInterrupted as exc:
         interrupted = exc
         outcome.interrupted = True
-        res = exc.result
-        if isinstance(res, TestResult):
-            if res.mode is TestMode.AccuracyOnly:
-                outcome.accuracy = res
-            elif outcome.performance is None or res.mode is not TestMode.FindPeakPerformance:
-                outcome.performance = outcome.performance or res
+        stopped = exc.result
+        if isinstance(stopped, TestResult):
+            if stopped.mode is TestMode.AccuracyOnly:
+                outcome.accuracy = stopped
+            elif outcome.performance is None or stopped.mode is not TestMode.FindPeakPerformance:
+                outcome.performance = outcome.performance or stopped
         outcome.notes.append("interrupted (Ctrl-C): the logs of what was measured are written, marked INVALID")
     finally:
-        sut.close()
-    for res in (outcome.performance, outcome.accuracy):
-        if res is not None and res.failure and outcome.failure is None:
-            outcome.failure = res.failure
-    errors = getattr(sut, "errors", 0)  # the local harness counts failed batches (a network SUT keeps a list)
-    if isinstance(errors, int) and errors:
-        outcome.notes.append(f"harness: {errors} batches failed ({getattr(sut, 'failed_samples', 0)} samples "
-                             f"answered empty); last error: {getattr(sut, 'last_error', None)}")
+        outcome.notes.extend(session.close())
+    for done in (outcome.performance, outcome.accuracy):
+        if done is not None and done.failure and outcome.failure is None:
+            outcome.failure = done.failure
     try:
         from podium.report.store import record_run
 
@@ -409,6 +383,16 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     return outcome
 
 
+def fetched_asset(benchmark: str, what: str) -> Path | None:
+    """Where ``podium fetch`` put ``what`` (model, data) of ``benchmark``, verified; None when it did not."""
+    from podium.fetch import asset_path
+
+    try:
+        return asset_path(benchmark, what)
+    except PodiumError:  # a benchmark the catalogue does not know, or a damaged manifest: not fetched
+        return None
+
+
 def _replace_note(notes: list[str], prefix: str, text: str) -> None:
     for i, n in enumerate(notes):
         if n.startswith(prefix):
@@ -417,15 +401,16 @@ def _replace_note(notes: list[str], prefix: str, text: str) -> None:
     notes.append(text)
 
 
-def _size_with_probes(req: RunRequest, scenario: Scenario, sut: Any, qsl: Any, settings: TestSettings,
-                      calib: Calibration | None, options: RunOptions, outcome: RunOutcome,
-                      stage: Callable[[str], None], run_test: Callable[..., TestResult]) -> TestSettings:
+def _size_with_probes(req: RunRequest, scenario: Scenario, sut: SystemUnderTest, qsl: QuerySampleLibrary,
+                      settings: TestSettings, calib: Calibration | None, options: RunOptions, outcome: RunOutcome,
+                      stage: Callable[[str], None], run_test: Callable[..., TestResult],
+                      confs: _Confs) -> TestSettings:
     """A short run's measured Offline rate / Server target, re-checked through the real SUT (see ``probe``)."""
     from podium.suite.probe import confirm_server_target, measure_offline_rate
 
     if calib is None or req.find_peak:
         return settings
-    in_user = _user_conf_names(req.user_conf)
+    in_user = _user_conf_names(confs.user)
     folder = outcome.output / "calibration"
     if scenario is Scenario.Offline and req.expected_qps is None and "target_qps" not in in_user:
         stage("calibrating (harness)")
@@ -445,26 +430,22 @@ def _size_with_probes(req: RunRequest, scenario: Scenario, sut: Any, qsl: Any, s
     return settings
 
 
-def _sut_failed(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
-    """Why the system under test cannot be trusted for more tests (a failed network endpoint, a raised SUT)."""
+def _sut_failed(session: SutSession, outcome: RunOutcome) -> str | None:
+    """Why the system under test cannot be trusted for more tests (a raised SUT, a failed network endpoint)."""
     perf = outcome.performance
     if perf is not None and perf.failure:
         return f"the performance run failed ({perf.failure})"
-    if req.sut_urls and (getattr(sut, "aborted", False) or getattr(sut, "failed_requests", 0)):
-        errors = getattr(sut, "errors", None)
-        first = errors[0] if isinstance(errors, list) and errors else None
-        return (f"the network SUT failed during the performance run ({sut.failed_requests} requests failed"
-                + (f"; first: {first}" if first else "") + ")")
-    return None
+    why = session.unusable()
+    return f"{why} during the performance run" if why else None
 
 
-def _why_skip_accuracy(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
-    why = _sut_failed(req, sut, outcome)
+def _why_skip_accuracy(session: SutSession, outcome: RunOutcome) -> str | None:
+    why = _sut_failed(session, outcome)
     return f"accuracy skipped: {why}" if why else None
 
 
-def _why_skip_compliance(req: RunRequest, sut: Any, outcome: RunOutcome) -> str | None:
-    why = _sut_failed(req, sut, outcome)
+def _why_skip_compliance(session: SutSession, outcome: RunOutcome) -> str | None:
+    why = _sut_failed(session, outcome)
     if why is None and outcome.accuracy is not None and outcome.accuracy.failure:
         why = f"the accuracy run failed ({outcome.accuracy.failure})"
     return f"compliance skipped: {why}" if why else None
@@ -485,87 +466,88 @@ def _scored(bench: Any, log: Any, data_dir: str | None, notes: list[str]) -> Any
     return result
 
 
-def _score_accuracy(req: RunRequest, bench: Any, sut: Any, outcome: RunOutcome) -> None:
-    """Score the accuracy log; write accuracy.txt and the ``accuracy`` block of the result (atomically)."""
-    assert outcome.accuracy is not None
-    acc_dir = Path(outcome.accuracy.log_paths["accuracy"]).parent
-    result = _scored(bench, outcome.accuracy.log_paths["accuracy"], req.data_dir, outcome.notes)
-    if req.sut_urls and sut.failed_requests:
-        outcome.notes.append(f"accuracy run: {sut.failed_requests} network requests failed; samples "
-                             "answered empty, so the score does not count")
-        result = dataclasses.replace(result, passed=False)
-    outcome.accuracy_result = result
-    write_text_atomic(acc_dir / "accuracy.txt", result.accuracy_txt)
-    merge_json_atomic(result_path(acc_dir), {"accuracy": {
-        "metric": result.metric, "value": result.value, "target": result.target,
-        "passed": result.passed, "line": result.line}})
+class _AccuracyScorer:
+    """Record contributor for the accuracy (or submission) test: scores its accuracy log once the log is
+    closed, writes ``accuracy.txt`` beside it, and adds the ``accuracy`` section to the test's record."""
 
+    def __init__(self, req: RunRequest, bench: Any, session: SutSession, outcome: RunOutcome) -> None:
+        self.req, self.bench, self.session, self.outcome = req, bench, session, outcome
 
-def _network_recorder(sut: Any, outcome: RunOutcome) -> Callable[..., TestResult]:
-    """``start_test`` for a network SUT: fresh failure counters per test, failures recorded (and the run made
-    INVALID) in its podium_result.json and summary."""
+    def test_starting(self, outdir: Path, settings: TestSettings) -> None:
+        pass
 
-    def run(*args: Any, **kwargs: Any) -> TestResult:
-        from podium.network import record_network_outcome
-
-        sut.reset_counters()
+    def test_ended(self, result: TestResult) -> RecordPart | None:
+        if result.failure or result.interrupted:
+            return None  # nothing complete to score
+        req, outcome = self.req, self.outcome
+        acc_dir = Path(result.log_paths["accuracy"]).parent
         try:
-            res = start_test(*args, **kwargs)
-        except RunInterrupted as exc:
-            if isinstance(exc.result, TestResult):
-                outcome.notes.extend(record_network_outcome(exc.result, sut))
+            scored = _scored(self.bench, result.log_paths["accuracy"], req.data_dir, outcome.notes)
+        except Exception as exc:  # the record keeps the same note; the run still ends with its logs
+            outcome.notes.append(f"accuracy not scored: {exc}")
             raise
-        outcome.notes.extend(record_network_outcome(res, sut))
-        return res
+        spoiled = self.session.accuracy_spoiled()
+        if spoiled:
+            outcome.notes.append(f"accuracy run: {spoiled}")
+            scored = dataclasses.replace(scored, passed=False)
+        outcome.accuracy_result = scored
+        write_text_atomic(acc_dir / "accuracy.txt", scored.accuracy_txt)
+        return RecordPart(values={"accuracy": {"metric": scored.metric, "value": scored.value,
+                                               "target": scored.target, "passed": scored.passed,
+                                               "line": scored.line}})
 
+
+def _with_contributors(contributors: list[Any]) -> Callable[..., TestResult]:
+    """``start_test`` with ``contributors`` (e.g. the network recorder) adding their parts to every test's
+    record, besides those a call names itself."""
+
+    def run(*args: Any, contributors: Sequence[Any] = (), **kwargs: Any) -> TestResult:
+        kwargs["contributors"] = [*contributors_all, *contributors]
+        return start_test(*args, **kwargs)
+
+    contributors_all = list(contributors)
     return run
 
 
-def _run_performance(req: RunRequest, sut: Any, qsl: Any, settings: TestSettings, options: RunOptions,
+def _run_performance(req: RunRequest, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, options: RunOptions,
                      extra: dict[str, Any], meter: Any, outcome: RunOutcome, stage: Callable[[str], None],
                      run_test: Callable[..., TestResult] = start_test) -> None:
     """The performance run, wrapped in a power measurement when a meter is given (PTDaemon: ranging first)."""
     perf_settings = dataclasses.replace(settings, mode=TestMode.PerformanceOnly)
     perf_dir = outcome.output / "performance"
 
-    def run_once(folder: Path, phase: str) -> Path:
+    def run_once(folder: Path, phase: str, contributors: Sequence[Any] = ()) -> Path:
         stage(f"performance ({phase})" if meter is not None and meter.needs_ranging else "performance")
         outcome.performance = run_test(sut, qsl, perf_settings, LogSettings(outdir=str(folder)), options=options,
-                                       audit_config=req.audit_config, extra_result=extra)
+                                       audit_config=req.audit_config, extra_result=extra,
+                                       contributors=contributors)
         return folder
 
-    if meter is not None and meter.needs_ranging:
-        from podium.power import run_with_power
+    from podium.power import PowerSession, run_with_power
 
-        outcome.power_session = run_with_power(meter, run_once, perf_dir)  # closes the meter
-        perf_dir = outcome.power_session.performance_dir
-        outcome.power = outcome.power_session.power
-        if outcome.power_session.error or outcome.power_session.testing_dir is None:
-            phase = "testing" if outcome.power_session.testing_dir is not None else "ranging"
-            outcome.power_failure = (f"power measurement failed during the {phase} run"
-                                     + (f": {outcome.power_session.error}" if outcome.power_session.error else "")
-                                     + ("; the testing run never ran" if phase == "ranging" else ""))
-    else:
-        from podium.power import PowerSession
-
-        try:
-            with PowerSession(meter, perf_dir) as ps:
-                run_once(perf_dir, "testing")
-            outcome.power = ps.attach(perf_dir)  # "not measured" when there is no meter
-            if meter is not None and (ps.error or not (outcome.power or {}).get("measured")):
-                outcome.power_failure = ("power measurement failed" + (f": {ps.error}" if ps.error else
-                                                                        " (no power figures)"))
-        finally:
+    try:
+        if meter is not None and meter.needs_ranging:
+            # the meter starts and stops inside each test: its block and verdict are in the record as written
+            power_run = run_with_power(meter, run_once, perf_dir, in_record=True)  # closes the meter
+            outcome.power_session = power_run
+            perf_dir = power_run.performance_dir or perf_dir
+            outcome.power = power_run.power
+            outcome.power_failure = power_run.failure
+        else:
+            ps = PowerSession(meter, perf_dir)  # no meter: the record says "power: not measured"
+            run_once(perf_dir, "testing", [ps])
+            outcome.power = ps.block
             if meter is not None:
-                meter.close()
+                outcome.power_failure = ps.failure
+    finally:
+        if meter is not None and not meter.needs_ranging:  # run_with_power closed a ranging meter
+            meter.close()
     outcome.performance_dir = perf_dir
-    if outcome.power_failure and perf_dir is not None and outcome.performance is not None:
-        # the result says the power run failed: its figures are a performance result only
-        merge_json_atomic(result_path(perf_dir), {"power_error": outcome.power_failure, "power_valid": False})
+    if outcome.power_failure:
         outcome.notes.append(outcome.power_failure)
 
 
-def _run_compliance(req: RunRequest, bench: Any, sut: Any, qsl: Any, settings: TestSettings, options: RunOptions,
+def _run_compliance(req: RunRequest, bench: Any, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, options: RunOptions,
                     outcome: RunOutcome, stage: Callable[[str], None]) -> None:
     """TEST01/04/05 against this run's performance and accuracy logs, into ``<output>/compliance``."""
     from podium.compliance import required_tests, run_compliance

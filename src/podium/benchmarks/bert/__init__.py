@@ -128,7 +128,7 @@ class BertBenchmark(Benchmark):
         return ArrayQSL(f"{self.name}-squad-v1.1", len(features), self.performance_sample_count, load)
 
     # -- outputs and accuracy ------------------------------------------------------------------------
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
         # (B, L, 2) float32 start/end pairs, each sample cut to its real length when the runner gives one.
         pairs = np.stack([outputs[0], outputs[1]], axis=-1).astype("<f4", copy=False)
         if len(outputs) > 2:

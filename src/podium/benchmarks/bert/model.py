@@ -24,6 +24,7 @@ import numpy as np
 
 from podium.benchmarks.onnx_graph import GraphParts
 from podium.errors import PodiumError
+from podium.files import models_cache_dir
 
 OPSET = 17
 INPUT_NAMES = ("input_ids", "input_mask", "segment_ids")
@@ -170,10 +171,8 @@ def build_bert_graph(config: BertConfig = BERT_LARGE, seed: int = 0) -> Any:
 
 
 def cache_dir() -> Path:
-    """Where built models are kept: ``$PODIUM_CACHE_DIR/models`` or ``~/.cache/podium/models``."""
-    root = os.environ.get("PODIUM_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "podium"
-    return base / "models"
+    """Where built models are kept (``podium.files.models_cache_dir``: ``$PODIUM_CACHE_DIR``, ``$XDG_CACHE_HOME``)."""
+    return models_cache_dir()
 
 
 def model_key(config: BertConfig, seed: int) -> str:

@@ -84,7 +84,7 @@ class DigitsBenchmark(Benchmark):
         return {"name": "raw_image", "datatype": "FP64", "shape": [-1, 8, 8],
                 "load": lambda idx: images[np.asarray(idx, dtype=np.int64)], "preprocess": data.preprocess}
 
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
         # argmax → int32 little-endian, then one 4-byte slice per sample from a single buffer.
         raw = outputs[0].argmax(axis=1).astype("<i4").tobytes()
         return [raw[i:i + 4] for i in range(0, len(raw), 4)]

@@ -148,7 +148,7 @@ class DlrmBenchmark(Benchmark):
         return qsl
 
     # -- outputs and accuracy ------------------------------------------------------------------------
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
         return responses(outputs)
 
     def accuracy_target(self) -> float:

@@ -29,7 +29,7 @@ import numpy as np
 
 from podium.benchmarks.dlrm.reference import BOTTOM_MLP, EMBEDDING_DIM, FULL_TABLE_BYTES, TABLE_ROWS, TOP_MLP
 from podium.errors import PodiumError
-from podium.files import cache_root, sha256_file
+from podium.files import models_cache_dir, sha256_file
 
 OPSET = 17
 INPUT_DENSE, INPUT_OFFSETS, INPUT_INDICES, OUTPUT = "dense_x", "offsets", "indices", "pred"
@@ -243,8 +243,8 @@ def _check_weights(arch: DlrmArch, w: DlrmWeights) -> None:
 
 # -- random-weight models in the cache ---------------------------------------------------------------
 def model_cache_dir() -> Path:
-    """Where built models live: ``$PODIUM_CACHE_DIR/models`` or ``~/.cache/podium/models``."""
-    return cache_root() / "models"
+    """Where built models live (``podium.files.models_cache_dir``)."""
+    return models_cache_dir()
 
 
 def random_model_name(row_cap: int | None, seed: int) -> str:

@@ -43,6 +43,7 @@ class ResNetBenchmark(VisionBenchmark):
     data_hint = dataset.DATA_HINT
     dataset_name = "ImageNet 2012 validation (val_map.txt)"
     default_input = InputFormat(height=224, width=224)
+    response_dtype: np.dtype[Any]  # always a numpy dtype here (the accuracy script's --dtype)
 
     def __init__(self, *, synthetic: bool = False, seed: int = model.DEFAULT_SEED,
                  response_dtype_name: str = "float32") -> None:
@@ -78,7 +79,7 @@ class ResNetBenchmark(VisionBenchmark):
         return pixels.astype(np.float32) - RESNET_MEANS
 
     # -- outputs and accuracy ------------------------------------------------------------------------
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
         return label_responses(predicted_labels(outputs), self.response_dtype)
 
     def accuracy_target(self) -> float:

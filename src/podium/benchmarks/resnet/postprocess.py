@@ -11,11 +11,13 @@ layout, as the reference does.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from podium.errors import PodiumError
 
-RESPONSE_DTYPES = {"float32": np.dtype("<f4"), "int32": np.dtype("<i4"), "int64": np.dtype("<i8")}
+RESPONSE_DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "int32": np.dtype("<i4"), "int64": np.dtype("<i8")}
 BACKGROUND_CLASSES = 1001
 
 

@@ -22,22 +22,10 @@ from podium.benchmarks.accuracy import AccuracyResult
 from podium.benchmarks.base import ALL_SCENARIOS
 from podium.benchmarks.qsl import ArrayQSL
 from podium.benchmarks.retinanet import accuracy, dataset, model
-from podium.benchmarks.retinanet.postprocess import detection_responses, note_batch, served_indices
+from podium.benchmarks.retinanet.postprocess import detection_responses
 from podium.benchmarks.vision.benchmark import VisionBenchmark
 from podium.benchmarks.vision.preprocess import InputFormat, retinanet_image
 from podium.errors import PodiumError
-
-
-class ServingQSL(ArrayQSL):
-    """An ``ArrayQSL`` that notes, per thread, which QSL indices the batch it just served holds.
-
-    The detection records start with the image's QSL index, which the model outputs do not carry (see
-    ``retinanet.postprocess``).
-    """
-
-    def get_batch(self, indices: np.ndarray) -> Any:
-        note_batch(indices)
-        return super().get_batch(indices)
 
 
 class RetinaNetBenchmark(VisionBenchmark):
@@ -58,7 +46,7 @@ class RetinaNetBenchmark(VisionBenchmark):
     data_hint = dataset.DATA_HINT
     dataset_name = "MLPerf OpenImages validation subset (openimages-mlperf.json)"
     default_input = InputFormat(height=model.IMAGE_SIZE, width=model.IMAGE_SIZE, batch=1)
-    qsl_class = ServingQSL
+    qsl_class = ArrayQSL
 
     def __init__(self, *, synthetic: bool = False, seed: int = model.DEFAULT_SEED, use_inv_map: bool = False) -> None:
         super().__init__(synthetic=synthetic, seed=seed)
@@ -94,8 +82,12 @@ class RetinaNetBenchmark(VisionBenchmark):
 
     # -- outputs and accuracy ------------------------------------------------------------------------
     def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
-        """Detection records per image; ``indices`` (the batch's QSL indices) default to what the QSL served."""
-        idx = served_indices() if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
+        """Detection records per image; the records start with each sample's QSL index (``indices``)."""
+        if indices is None:
+            raise PodiumError("retinanet post-processing needs the batch's QSL indices (the detection records "
+                              "start with the image index); a server cannot post-process a retinanet request: "
+                              "use --sut-postprocess client")
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         return detection_responses(outputs, idx, self.input_format.height, self.input_format.width)
 
     def accuracy_target(self) -> float:

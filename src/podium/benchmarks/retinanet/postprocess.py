@@ -8,15 +8,13 @@ arrays (boxes: float, last dim 4; labels: integer; scores: the other float), so 
 not matter. The official model handles one image per call (N detections, unbatched); a batched export with
 padded (B, N, …) outputs is read too.
 
-The image index is the sample's QSL index, which the outputs do not carry. The harness passes the batch's
-indices when it can (``postprocess(outputs, indices)``); otherwise the QSL records the indices of the batch
-it served last in a thread-local, which is the right batch because the harness gathers, runs and
-post-processes a batch on one thread.
+The image index is the sample's QSL index, which the outputs do not carry: the harness and the network
+client pass the batch's indices (``postprocess(outputs, indices)``). A server post-processing a request
+(which carries no indices) cannot make these records; the client post-processes instead.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,23 +23,6 @@ from podium.errors import PodiumError
 
 SCORE_THRESHOLD = 0.05
 RECORD_SIZE = 7
-
-_served = threading.local()
-
-
-def note_batch(indices: np.ndarray) -> None:
-    """Remember, for this thread, the QSL indices of the batch being served (see the module docstring)."""
-    _served.indices = indices
-
-
-def served_indices() -> np.ndarray:
-    """The indices ``note_batch`` recorded on this thread; raises if none were."""
-    indices = getattr(_served, "indices", None)
-    if indices is None:
-        raise PodiumError("retinanet post-processing: the QSL indices of this batch are unknown (serve the batch "
-                          "with the benchmark's QSL or pass indices)")
-    return np.asarray(indices, dtype=np.int64).reshape(-1)
-
 
 def split_outputs(outputs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(boxes, scores, labels)`` picked from the model outputs by element type and shape."""

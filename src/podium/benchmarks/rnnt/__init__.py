@@ -178,7 +178,7 @@ class RNNTBenchmark(Benchmark):
         return AudioQSL("rnnt-librispeech-dev-clean", len(utterances), self.performance_sample_count, read)
 
     # -- outputs and accuracy ------------------------------------------------------------------------
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
         symbols, counts = outputs[0], outputs[1]
         raw = symbols.astype("<i8", copy=False)
         return [raw[i, :n].tobytes() for i, n in enumerate(counts.tolist())]

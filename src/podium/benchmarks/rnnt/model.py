@@ -39,6 +39,7 @@ import numpy as np
 from podium.benchmarks.onnx_graph import GraphParts
 from podium.benchmarks.rnnt.transcripts import BLANK_INDEX, LABELS, NUM_CLASSES
 from podium.errors import PodiumError
+from podium.files import models_cache_dir
 
 OPSET = 17
 DESCRIPTOR_FORMAT = "podium-rnnt-onnx/1"
@@ -300,10 +301,8 @@ def joint_graph(w: RNNTWeights, props: dict[str, str] | None = None) -> Any:
 
 # -- files ---------------------------------------------------------------------------------------------
 def cache_dir() -> Path:
-    """Where built models are kept: ``$PODIUM_CACHE_DIR/models`` or ``~/.cache/podium/models``."""
-    root = os.environ.get("PODIUM_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "podium"
-    return base / "models"
+    """Where built models are kept (``podium.files.models_cache_dir``: ``$PODIUM_CACHE_DIR``, ``$XDG_CACHE_HOME``)."""
+    return models_cache_dir()
 
 
 def write_model(weights: RNNTWeights, out_dir: str | Path, stem: str, *, random: bool) -> Path:

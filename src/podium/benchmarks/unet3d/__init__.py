@@ -138,7 +138,7 @@ class UNet3DBenchmark(Benchmark):
         return KitsQSL(self.name, source)
 
     # -- outputs and accuracy ------------------------------------------------------------------------
-    def postprocess(self, outputs: list[np.ndarray]) -> list[bytes]:
+    def postprocess(self, outputs: list[np.ndarray], indices: np.ndarray | None = None) -> list[bytes]:
         return responses(outputs)
 
     def accuracy_target(self) -> float:

@@ -17,16 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from podium.errors import PodiumError
+from podium.files import models_cache_dir
 
 
 def cache_dir() -> Path:
-    """The folder holding built models (not created here)."""
-    root = os.environ.get("PODIUM_CACHE_DIR")
-    if root:
-        return Path(root).expanduser() / "models"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "podium" / "models"
+    """The folder holding built models (``podium.files.models_cache_dir``; not created here)."""
+    return models_cache_dir()
 
 
 def _meta_path(model_path: Path) -> Path:
