@@ -72,6 +72,7 @@ import numpy as np
 from podium.errors import ConfigError, PodiumError
 from podium.loadgen import config as _config
 from podium.loadgen import run as _run
+from podium.loadgen import session as _session
 from podium.loadgen import settings as _ps
 from podium.loadgen.types import SimpleQSL as _SimpleQSL
 
@@ -655,7 +656,7 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
 
 def AbortTest() -> None:
     """Stop issuing in the running test; it ends INVALID with its logs written."""
-    _run.abort_test()
+    _session.abort_test()
 
 
 # ---------------------------------------------------------------------------------------- completion

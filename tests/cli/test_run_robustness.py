@@ -130,7 +130,7 @@ class _nothing:
 
 
 def test_progress_rate_restarts_with_each_test_and_is_never_negative(monkeypatch):
-    import podium.loadgen.run as lgrun
+    import podium.loadgen.session as lgsession
     from podium.cli.cmd_run import _Progress
 
     frames = iter([
@@ -141,7 +141,7 @@ def test_progress_rate_restarts_with_each_test_and_is_never_negative(monkeypatch
         {"series": "PerformanceOnly", "series_elapsed_s": 1.5, "issued": 100, "completed": 150_000,
          "generated": 100},
     ])
-    monkeypatch.setattr(lgrun, "progress", lambda: next(frames))
+    monkeypatch.setattr(lgsession, "progress", lambda: next(frames))
     prog = _Progress(console=None)  # type: ignore[arg-type]
     lines = [prog.line() for _ in range(3)]
     assert "samples/s" not in lines[0] and "samples/s" not in lines[1]  # no rate across two tests
@@ -150,10 +150,10 @@ def test_progress_rate_restarts_with_each_test_and_is_never_negative(monkeypatch
 
 def test_a_run_without_a_rate_shows_n_a_not_a_traceback(tmp_path, capsys, monkeypatch):
     # An Offline run interrupted before anything completed has no samples/s (None); the table used to crash
-    import podium.loadgen.run as lgrun
+    import podium.loadgen.record as record
 
-    real = lgrun._headline
-    monkeypatch.setattr(lgrun, "_headline", lambda perf, rules: {**real(perf, rules), "value": None})
+    real = record.headline
+    monkeypatch.setattr(record, "headline", lambda perf, rules: {**real(perf, rules), "value": None})
     monkeypatch.setenv("PODIUM_RESULTS_DB", str(tmp_path / "store.sqlite"))
     rc = main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(tmp_path / "r")])
     out = capsys.readouterr().out

@@ -264,7 +264,7 @@ def test_max_duration_stops_issuing(tmp_path):
 
 
 def test_progress_snapshot_while_running(tmp_path):
-    from podium.loadgen.run import progress
+    from podium.loadgen.session import progress
 
     clock = SimClock()
     seen = []

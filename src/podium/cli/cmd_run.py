@@ -159,7 +159,7 @@ class _Progress:
 
     def line(self) -> str:
         """The progress line as plain text."""
-        from podium.loadgen.run import progress
+        from podium.loadgen.session import progress
 
         p = progress()
         text = f"{self.stage:<16}"
@@ -277,10 +277,10 @@ def show_outcome(console: Console, outcome: Any) -> None:
         t = Table(title=f"{outcome.request.benchmark} · {perf.scenario.value} · performance")
         t.add_column("figure")
         t.add_column("value", justify="right")
-        from podium.loadgen.run import _headline
+        from podium.loadgen.record import headline
         from podium.loadgen.rules import DEFAULT_ROUND
 
-        head = _headline(perf, DEFAULT_ROUND)
+        head = headline(perf, DEFAULT_ROUND)
         value = head["value"]
         # an interrupted Offline run that completed nothing has no rate (None): say so, never crash
         t.add_row(head["name"], "n/a (nothing completed)" if value is None

@@ -5,7 +5,8 @@ models: a SUT is any object with ``bind``/``issue_queries``/``flush_queries`` (s
 """
 
 from podium.loadgen.peak import PeakResult, Probe, find_peak
-from podium.loadgen.run import TestResult, abort_test, start_test
+from podium.loadgen.run import TestResult, start_test
+from podium.loadgen.session import abort_test
 from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import (
     BaseSUT,

@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence, runtime_checkable
 
+import numpy as np
+
+import podium
 from podium.errors import PodiumError
+from podium.files import write_json_atomic
+from podium.loadgen import logs
+from podium.loadgen.results import PerformanceResult
+from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
+from podium.loadgen.settings import Scenario
 
 if TYPE_CHECKING:  # the contributor signatures only; the engine imports this module
     from podium.loadgen.run import TestResult
@@ -146,3 +154,87 @@ class RunRecord:
         """A part of the record (``performance``, ``accuracy``, ``power``, ``network``...), {} when absent."""
         v = self.data.get(name)
         return dict(v) if isinstance(v, dict) else {}
+
+
+# -- building the record from a TestResult (start_test's last step) ------------------------------------
+def result_dict(result: "TestResult", rules: RoundRules = DEFAULT_ROUND) -> dict[str, Any]:
+    """The machine-readable result (same figures as the logs, plus podium-only ones)."""
+    perf = result.performance
+    eff = result.settings
+    d: dict[str, Any] = {
+        "podium_version": podium.__version__,
+        "round": rules.name,
+        "mode": result.mode.value,
+        "labels": result.labels,
+        "scenario": eff.scenario.value if eff else None,
+        "valid": result.valid,
+        "timed_out": result.timed_out,
+        "interrupted": result.interrupted,
+        "failure": result.failure,
+        "errors": [{"key": k, "message": m} for k, m in result.errors],
+        "warnings": result.warnings,
+        "accuracy_log_entries": result.accuracy_log_entries,
+        "series": [s.__dict__ for s in result.series],
+        "log_files": {k: str(v) for k, v in result.log_paths.items()},
+    }
+    if eff is not None:
+        d["effective_settings"] = {k: (v.value if hasattr(v, "value") else v)
+                                   for k, v in eff.__dict__.items() if k not in ("requested", "errors")}
+        req = eff.requested
+        d["requested_settings"] = {k: (v.value if hasattr(v, "value") else v) for k, v in req.__dict__.items()}
+    if perf is not None:
+        d["performance"] = {
+            "valid": perf.valid,
+            "invalid_reasons": perf.invalid_reasons,
+            "metric": headline(perf, rules),
+            "sample_count": perf.sample_count,
+            "query_count": perf.query_count,
+            "duration_s": perf.final_query_issued_time_s,
+            "max_latency_s": perf.max_latency_s,
+            "results": {k: _jsonable(v) for k, v in perf.metrics.items()},
+            "issue_lateness": perf.lateness,
+            "incomplete_samples": perf.incomplete_samples,
+            "power_window": {"begin": logs.power_time_string(perf.power_begin_wall_ns),
+                             "end": logs.power_time_string(perf.power_end_wall_ns)},
+        }
+    return d
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
+    s = perf.scenario
+    pct = "%g" % (perf.settings.target_latency_percentile * 100)
+    if s is Scenario.SingleStream:
+        return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_sample_latency, "unit": "ns"}
+    if s is Scenario.MultiStream:
+        return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_query_latency, "unit": "ns"}
+    if s is Scenario.Server:
+        if rules.server_headline == "scheduled":
+            return {"name": "Scheduled samples per second", "value": _jsonable(perf.scheduled_samples_per_second),
+                    "unit": "samples/s"}
+        return {"name": "Completed samples per second", "value": _jsonable(perf.completed_samples_per_second),
+                "unit": "samples/s"}
+    return {"name": "Samples per second", "value": _jsonable(perf.samples_per_second), "unit": "samples/s"}
+
+
+def build_record(result: "TestResult", rules: RoundRules = DEFAULT_ROUND,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run record of ``result`` before contributors add their parts: ``result_dict`` plus ``extra``."""
+    d = result_dict(result, rules)
+    if extra:
+        # lists copied: contributors extend the record's, never the caller's
+        d.update({k: list(v) if isinstance(v, list) else v for k, v in extra.items()})
+        d["labels"] = list(dict.fromkeys([*result.labels, *(extra.get("labels") or [])]))
+    d["record_version"] = RECORD_VERSION
+    return d
+
+
+def write_result_json(result: "TestResult", path: Path, rules: RoundRules,
+                      extra: dict[str, Any] | None = None) -> Path:
+    """Write ``build_record(result)`` to ``path`` atomically (for callers outside ``start_test``)."""
+    return write_json_atomic(path, build_record(result, rules, extra))

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import math
 import os
-import signal
 import sys
 import threading
 import time
@@ -30,7 +28,9 @@ from podium.loadgen import logs
 from podium.loadgen.clock import Clock, RealClock
 from podium.loadgen.internal import EffectiveSettings, effective_settings
 from podium.loadgen.issuer import IssueOutcome, Issuer
-from podium.loadgen.record import RECORD_VERSION, RecordContributor, contribute_all
+from podium.loadgen.find_peak_mode import find_peak_performance
+from podium.loadgen.record import RecordContributor, build_record, contribute_all, headline, result_dict, write_result_json
+from podium.loadgen.session import ACTIVE, ACTIVE_LOCK, Session, abort_test, catch_sigint, progress
 from podium.loadgen.recorder import SeriesRecorder
 from podium.loadgen.results import INTERRUPTED_REASON, PerformanceResult, compute
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
@@ -90,84 +90,6 @@ class TestResult:
                 and not self.failure)
 
 
-class _Session:
-    """State of one running test: the current series' recorder receives completions from any thread."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.rec: SeriesRecorder | None = None
-        self.aborted = False
-        #: Ctrl-C arrived (the run stops issuing and ends INVALID "interrupted")
-        self.interrupted = False
-        #: the SUT or QSL raised: what failed
-        self.failure: str | None = None
-        self.failure_exc: BaseException | None = None
-        self.detail: logs.DetailLog | None = None
-        self.stray_errors = 0
-        self.series_name = ""
-        self._now = clock.now
-        self.schedule: Schedule | None = None
-        self.scenario: Scenario | None = None
-        self.expected_s: float | None = None
-        self.started_ns = clock.now()
-        self.series_started_ns = self.started_ns
-
-    def complete(self, responses: Any) -> None:
-        t = self._now()
-        rec = self.rec
-        if rec is None:
-            self._error("error_runtime", "Received completion outside of a running series.")
-            return
-        rec.complete(responses, t)
-
-    def complete_ids(self, ids: Any, data: Any = None) -> None:
-        t = self.clock.now()
-        rec = self.rec
-        if rec is None:
-            self._error("error_runtime", "Received completion outside of a running series.")
-            return
-        rec.complete_ids(ids, data, t)
-
-    def _error(self, key: str, message: str) -> None:
-        if self.detail is not None:
-            self.detail.log(key, message, error=True, depth=2)
-        else:
-            self.stray_errors += 1
-
-
-_ACTIVE: list[_Session] = []
-_ACTIVE_LOCK = threading.Lock()
-
-
-def progress() -> dict[str, Any] | None:
-    """A snapshot of the running test for progress displays (None when no test runs); thread-safe, cheap."""
-    with _ACTIVE_LOCK:
-        session = _ACTIVE[-1] if _ACTIVE else None
-    if session is None:
-        return None
-    rec = session.rec
-    d: dict[str, Any] = {"series": session.series_name, "elapsed_s": (session.clock.now() - session.started_ns) / 1e9}
-    if rec is not None:
-        elapsed_ns = session.clock.now() - session.series_started_ns
-        sched = session.schedule
-        if sched is not None and session.scenario is Scenario.Server:
-            issued = int(np.searchsorted(sched.scheduled_ns, elapsed_ns, side="right"))  # due by now
-        elif session.scenario is Scenario.Offline:
-            issued = rec.n
-        else:
-            issued = min((rec.completed_queries + 1) * rec.spq, rec.n)
-        d.update(completed=rec.completed, generated=rec.n, issued=issued, series_elapsed_s=elapsed_ns / 1e9,
-                 expected_s=session.expected_s)
-    return d
-
-
-def abort_test() -> None:
-    """Stop issuing in every running test (the official ``AbortTest``); the runs end INVALID with their logs."""
-    with _ACTIVE_LOCK:
-        for s in _ACTIVE:
-            s.aborted = True
-
-
 def _sut_failed_samples(sut: object) -> int:
     """The SUT's own count of samples it could not answer (completed empty), when it keeps one.
 
@@ -222,37 +144,6 @@ def _cancel_pending(sut: object) -> None:
             pass
 
 
-def _catch_sigint(session: _Session) -> Callable[[], None]:
-    """Turn the first Ctrl-C into a graceful stop of ``session``; returns the function that restores the handler.
-
-    Only in the main thread and only over Python's default handler (an application's own handler is left
-    alone). The handler just sets flags: it may run while the main thread holds a SUT lock, so it calls
-    nothing. A second Ctrl-C raises ``KeyboardInterrupt`` at once.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    try:
-        previous = signal.getsignal(signal.SIGINT)
-    except (ValueError, OSError):
-        return lambda: None
-    if previous is not signal.default_int_handler:
-        return lambda: None
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if session.interrupted:
-            raise KeyboardInterrupt
-        session.interrupted = session.aborted = True
-        print("\npodium: interrupted: stopping the run and writing the logs of what was measured "
-              "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
-
-    signal.signal(signal.SIGINT, on_sigint)
-
-    def restore() -> None:
-        signal.signal(signal.SIGINT, previous)
-
-    return restore
-
-
 def start_test(
     sut: SystemUnderTest,
     qsl: QuerySampleLibrary,
@@ -302,7 +193,7 @@ def start_test(
         raise PodiumError(f"{exc.filename}: cannot open the log file for writing ({exc.strerror})") from exc
     trace = None
 
-    session = _Session(clock)
+    session = Session(clock)
     if options.gc_freeze:
         gc.collect()
         gc.freeze()
@@ -316,9 +207,9 @@ def start_test(
     if log_settings.enable_trace:
         trace = TraceWriter(open(paths["trace"], "w", encoding="utf-8"), origin)
     session.detail = detail
-    with _ACTIVE_LOCK:
-        _ACTIVE.append(session)
-    restore_sigint = _catch_sigint(session)
+    with ACTIVE_LOCK:
+        ACTIVE.append(session)
+    restore_sigint = catch_sigint(session)
     perf: PerformanceResult | None = None
     acc_entries: list[tuple[int, int, str]] = []
     series: list[SeriesRecord] = []
@@ -486,7 +377,7 @@ def start_test(
                 out, rec, _ = run_series(loaded, TestMode.PerformanceOnly, p_eff)
                 return measured(p_eff, out, rec)
 
-            perf = _find_peak_performance(eff, qsl, detail, load, probe, unload)
+            perf = find_peak_performance(eff, qsl, detail, load, probe, unload)
             if perf is not None:
                 logs.log_results(detail, perf)
     except _SeriesFailure as exc:
@@ -506,9 +397,9 @@ def start_test(
             gc.unfreeze()
         restore_clock()
         session.rec = None
-        with _ACTIVE_LOCK:
-            if session in _ACTIVE:
-                _ACTIVE.remove(session)
+        with ACTIVE_LOCK:
+            if session in ACTIVE:
+                ACTIVE.remove(session)
         if perf is not None:
             perf.interrupted = perf.interrupted or session.interrupted
             perf.failure = perf.failure or (session.failure or "")
@@ -567,66 +458,6 @@ def start_test(
     return result
 
 
-def _find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, detail: logs.DetailLog,
-                           load: Callable[[LoadableSet], None],
-                           probe: Callable[[LoadableSet, float], PerformanceResult],
-                           unload: Callable[[LoadableSet], None]) -> PerformanceResult | None:
-    """The official FindPeakPerformance mode (Server only): widen the QPS until latency fails, then bisect.
-
-    Only the performance constraint (the latency percentile) steers the search, as the official does; the
-    result reported is the last passing lower bound's run.
-    """
-    detail.log("generic_message", "Starting FindPeakPerformance mode")
-    if eff.scenario is not Scenario.Server:
-        detail.log("error_invalid_config", "Finding peak performance is only supported in Server scenarios.",
-                   error=True)
-        return None
-    field = "%f"  # std::to_string(double)
-    detail.log("generic_message", "FindPeakPerformance: Check validity of the base settings field: "
-               + field % eff.target_qps)
-    total = int(qsl.total_sample_count)
-    loaded = generate_loadable_sets(total, eff)[0]
-    load(loaded)
-    lower = probe(loaded, eff.target_qps)
-    if not lower.perf_constraints_met:
-        detail.log("error_runtime", "FindPeakPerformance: Initial lower bound does not satisfy performance "
-                   "constraints, msg: " + lower.perf_constraints_recommendation, error=True)
-        unload(loaded)
-        return lower
-    unload(loaded)
-    step = float(eff.requested.server_find_peak_qps_boundary_step_size)
-    while True:
-        u_qps = lower.settings.target_qps * (1 + step)
-        detail.log("generic_message", "FindBoundaries: Checking fields [" + field % lower.settings.target_qps
-                   + ", " + field % u_qps + ")")
-        load(loaded)
-        upper = probe(loaded, u_qps)
-        unload(loaded)
-        if not upper.perf_constraints_met:
-            break
-        lower = upper
-    detail.log("generic_message", "FindPeakPerformance: Found boundaries: [" + field % lower.settings.target_qps
-               + ", " + field % upper.settings.target_qps + ")")
-    load(loaded)
-    decimals = int(eff.requested.server_find_peak_qps_decimals_of_precision)
-    while True:
-        lo, hi = lower.settings.target_qps, upper.settings.target_qps
-        if math.floor(lo * 10 ** decimals) + 1 >= math.floor(hi * 10 ** decimals):
-            break
-        mid = lo + (hi - lo) / 2
-        detail.log("generic_message", "FindPeakPerformanceBinarySearch: Testing the mid value of bounds ["
-                   + field % lo + ", " + field % hi + "): " + field % mid)
-        m = probe(loaded, mid)
-        if m.perf_constraints_met:
-            lower = m
-        else:
-            upper = m
-    detail.log("generic_message", "FindPeakPerformance: Found peak performance field: "
-               + field % lower.settings.target_qps)
-    unload(loaded)
-    return lower
-
-
 def _log_version(detail: logs.DetailLog, rules: RoundRules) -> None:
     detail.log("loadgen_version", rules.loadgen_version.replace("podium", f"podium {podium.__version__}"))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -636,86 +467,3 @@ def _log_version(detail: logs.DetailLog, rules: RoundRules) -> None:
     detail.log("loadgen_git_log_message", "NA")
     detail.log("loadgen_git_status_message", "NA")
     detail.log("loadgen_file_sha1", {})
-
-
-def result_dict(result: TestResult, rules: RoundRules = DEFAULT_ROUND) -> dict[str, Any]:
-    """The machine-readable result (same figures as the logs, plus podium-only ones)."""
-    perf = result.performance
-    eff = result.settings
-    d: dict[str, Any] = {
-        "podium_version": podium.__version__,
-        "round": rules.name,
-        "mode": result.mode.value,
-        "labels": result.labels,
-        "scenario": eff.scenario.value if eff else None,
-        "valid": result.valid,
-        "timed_out": result.timed_out,
-        "interrupted": result.interrupted,
-        "failure": result.failure,
-        "errors": [{"key": k, "message": m} for k, m in result.errors],
-        "warnings": result.warnings,
-        "accuracy_log_entries": result.accuracy_log_entries,
-        "series": [s.__dict__ for s in result.series],
-        "log_files": {k: str(v) for k, v in result.log_paths.items()},
-    }
-    if eff is not None:
-        d["effective_settings"] = {k: (v.value if hasattr(v, "value") else v)
-                                   for k, v in eff.__dict__.items() if k not in ("requested", "errors")}
-        req = eff.requested
-        d["requested_settings"] = {k: (v.value if hasattr(v, "value") else v) for k, v in req.__dict__.items()}
-    if perf is not None:
-        d["performance"] = {
-            "valid": perf.valid,
-            "invalid_reasons": perf.invalid_reasons,
-            "metric": _headline(perf, rules),
-            "sample_count": perf.sample_count,
-            "query_count": perf.query_count,
-            "duration_s": perf.final_query_issued_time_s,
-            "max_latency_s": perf.max_latency_s,
-            "results": {k: _jsonable(v) for k, v in perf.metrics.items()},
-            "issue_lateness": perf.lateness,
-            "incomplete_samples": perf.incomplete_samples,
-            "power_window": {"begin": logs.power_time_string(perf.power_begin_wall_ns),
-                             "end": logs.power_time_string(perf.power_end_wall_ns)},
-        }
-    return d
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
-
-
-def _headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
-    s = perf.scenario
-    pct = "%g" % (perf.settings.target_latency_percentile * 100)
-    if s is Scenario.SingleStream:
-        return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_sample_latency, "unit": "ns"}
-    if s is Scenario.MultiStream:
-        return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_query_latency, "unit": "ns"}
-    if s is Scenario.Server:
-        if rules.server_headline == "scheduled":
-            return {"name": "Scheduled samples per second", "value": _jsonable(perf.scheduled_samples_per_second),
-                    "unit": "samples/s"}
-        return {"name": "Completed samples per second", "value": _jsonable(perf.completed_samples_per_second),
-                "unit": "samples/s"}
-    return {"name": "Samples per second", "value": _jsonable(perf.samples_per_second), "unit": "samples/s"}
-
-
-def build_record(result: TestResult, rules: RoundRules = DEFAULT_ROUND,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run record of ``result`` before contributors add their parts: ``result_dict`` plus ``extra``."""
-    d = result_dict(result, rules)
-    if extra:
-        # lists copied: contributors extend the record's, never the caller's
-        d.update({k: list(v) if isinstance(v, list) else v for k, v in extra.items()})
-        d["labels"] = list(dict.fromkeys([*result.labels, *(extra.get("labels") or [])]))
-    d["record_version"] = RECORD_VERSION
-    return d
-
-
-def write_result_json(result: TestResult, path: Path, rules: RoundRules,
-                      extra: dict[str, Any] | None = None) -> Path:
-    """Write ``build_record(result)`` to ``path`` atomically (for callers outside ``start_test``)."""
-    return write_json_atomic(path, build_record(result, rules, extra))

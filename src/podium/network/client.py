@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from podium.errors import PodiumError
-from podium.loadgen.run import abort_test
+from podium.loadgen.session import abort_test
 from podium.loadgen.settings import Scenario
 from podium.loadgen.types import BaseSUT, QuerySample
 from podium.network.balancing import Balancer

@@ -9,7 +9,6 @@ packager need.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from podium.errors import PodiumError
 from podium.files import PODIUM_SUBDIR, find_result
+from podium.loadgen.record import RunRecord
 
 RESULT_FILE = "podium_result.json"
 #: Sub-folders ``podium run`` writes, in the order they are looked for.
@@ -57,15 +57,11 @@ class RunPart:
 
 
 def _load_result(path: Path) -> dict[str, Any]:
+    """The run record at ``path`` (read through ``RunRecord``, the type the engine writes it as)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RunFolderError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise RunFolderError(f"{path}: expected a JSON object")
-    return data
+        return RunRecord.read(path).data
+    except PodiumError as exc:
+        raise RunFolderError(str(exc)) from None
 
 
 def _part_kind(result: dict[str, Any], folder: Path) -> str:
