@@ -18,9 +18,10 @@ from typing import Protocol
 
 import httpx
 
+import podium
 from podium.fetch.messages import FetchError
 
-USER_AGENT = "podium-fetch/0.1 (+https://github.com/mlcommons/inference)"
+USER_AGENT = f"podium-fetch/{podium.__version__}"
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
