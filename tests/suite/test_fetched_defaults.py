@@ -57,3 +57,4 @@ def test_the_fetched_data_is_the_default(tmp_path, monkeypatch):
 
     with pytest.raises(PodiumError, match="fetched-squad"):  # the (empty) fetched folder is what it read
         run_benchmark(req, provider=NoModel())
+

@@ -338,6 +338,14 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         else:
             if "performance" in req.modes:
                 _run_performance(req, sut, qsl, settings, options, extra, meter, outcome, stage, run_test)
+                perf = outcome.performance
+                if (outcome.peak is not None and outcome.peak.confirmed and perf is not None and not perf.valid
+                        and perf.performance is not None and not perf.performance.perf_constraints_met):
+                    # the confirmation passed once at this rate; this run did not: say so, never leave it silent
+                    outcome.notes.append(
+                        f"find-peak: the performance run at the confirmed peak ({settings.server_target_qps:g} "
+                        "queries/s) missed its latency bound this time; the machine's noise is larger than the "
+                        "search's margin here: rerun, or give --target-qps a little below the peak")
             if "accuracy" in req.modes:
                 skip = _why_skip_accuracy(session, outcome)
                 if skip:
