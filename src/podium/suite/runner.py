@@ -421,7 +421,7 @@ def _size_with_probes(req: RunRequest, scenario: Scenario, sut: SystemUnderTest,
     in_user = _user_conf_names(confs.user)
     folder = outcome.output / "calibration"
     if scenario is Scenario.Offline and req.expected_qps is None and "target_qps" not in in_user:
-        stage("calibrating (harness)")
+        stage("calibrating (SUT)")  # a warmed probe through the real SUT: harness or network
         sz = measure_offline_rate(run_test, sut, qsl, settings, folder, options, calib.samples_per_second)
         settings = dataclasses.replace(settings, offline_expected_qps=round(sz.value * 1.5, 1))
         _replace_note(outcome.notes, "offline_expected_qps", f"offline_expected_qps = "
