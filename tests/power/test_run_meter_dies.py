@@ -31,3 +31,11 @@ def test_meter_dying_mid_run_fails_the_power_run_and_keeps_it(tmp_path, capsys, 
     assert data["power_valid"] is False and phase in data["power_error"]
     with sqlite3.connect(db) as con:
         assert con.execute("select count(*) from runs").fetchone()[0] == 1
+
+
+def test_an_unreachable_meter_fails_before_anything_loads_or_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PODIUM_RESULTS_DB", str(tmp_path / "store.sqlite"))
+    rc = main(["run", "--power", "ptd://127.0.0.1:1", "--output", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot connect" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # no run folder (it used to calibrate into one first)

@@ -20,6 +20,7 @@ from podium.campaign.model import Campaign, RunSpec
 from podium.campaign.plan import estimate_s
 from podium.campaign.state import CampaignState, RunState
 from podium.errors import PodiumError, RunInterrupted
+from podium.power import power_plan
 from podium.suite.runner import RunOutcome, RunRequest, run_benchmark
 
 #: the label every output of a campaign with short runs carries
@@ -151,7 +152,9 @@ def _run_locked(campaign: Campaign, events: Events | None, redo: tuple[str, ...]
         t0 = time.monotonic()
         try:
             req = request_for(campaign, spec)
-            outcome = run(req, on_stage=events.stage if events else None, provider=make_provider(req))
+            with power_plan(req.power) as power:  # a meter is connected per run, and closed after it
+                outcome = run(req, on_stage=events.stage if events else None, provider=make_provider(req),
+                              power=power)
         except RunInterrupted as exc:
             rs.status = "interrupted"
             if isinstance(exc.outcome, RunOutcome):

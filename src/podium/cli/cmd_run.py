@@ -208,6 +208,7 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    from podium.power import power_plan
     from podium.providers import provider_for
     from podium.suite import run_benchmark
     from podium.suite.runner import RunOutcome
@@ -216,19 +217,22 @@ def run(args: argparse.Namespace) -> int:
     req = request_from_args(args)
     prog = _Progress(console)
     try:
-        if console.is_terminal:
-            with Live(prog.render(), console=console, refresh_per_second=4, transient=True) as live:
-                threading.Thread(target=prog.loop, args=(live,), daemon=True).start()
+        # the SUT and the meter are wired here; an unreachable meter fails before anything loads
+        with power_plan(req.power) as power:
+            if console.is_terminal:
+                with Live(prog.render(), console=console, refresh_per_second=4, transient=True) as live:
+                    threading.Thread(target=prog.loop, args=(live,), daemon=True).start()
+                    try:
+                        outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req),
+                                                power=power)
+                    finally:
+                        prog.stop()
+            else:
+                threading.Thread(target=prog.plain_loop, daemon=True).start()
                 try:
-                    outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req))
+                    outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req), power=power)
                 finally:
                     prog.stop()
-        else:
-            threading.Thread(target=prog.plain_loop, daemon=True).start()
-            try:
-                outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req))
-            finally:
-                prog.stop()
     except RunInterrupted as exc:
         if isinstance(exc.outcome, RunOutcome):
             show_outcome(console, exc.outcome)

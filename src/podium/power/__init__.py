@@ -41,6 +41,7 @@ from podium.power.result import (
     record_power_missing,
 )
 from podium.power.samples import MeterInfo, PowerSample, read_spl, write_spl
+from podium.power.plan import MeasuredPower, MeterPlan, power_plan
 from podium.power.session import PowerOutcome, PowerSession, run_with_power
 from podium.power.window import RunWindow, read_run_window
 
@@ -73,6 +74,9 @@ __all__ = [
     "detect_meter",
     "export_power_tree",
     "make_meter",
+    "MeasuredPower",
+    "MeterPlan",
+    "power_plan",
     "parse_profile",
     "power_summary_line",
     "read_run_window",

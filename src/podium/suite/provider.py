@@ -21,7 +21,8 @@ Contract (all calls from the thread that calls ``run_benchmark``, in this order)
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
 
 from podium.benchmarks.base import Benchmark
 from podium.loadgen.record import RecordContributor
@@ -68,3 +69,38 @@ class SutProvider(Protocol):
     def load(self, benchmark: Benchmark, stage: Stage) -> None: ...
 
     def open(self, benchmark: Benchmark, qsl: QuerySampleLibrary, scenario: Scenario, stage: Stage) -> SutSession: ...
+
+
+#: ``run_once(folder, phase, contributors) -> folder``: one performance test into ``folder`` (phase "ranging" or
+#: "testing") whose ``start_test`` gets ``contributors``
+RunOnce = Callable[[Path, str, Sequence[RecordContributor]], Path]
+
+
+class PowerRun(Protocol):
+    """What a power plan measured (``podium.power.MeasuredPower``)."""
+
+    @property
+    def performance_dir(self) -> Path:
+        """The test whose performance result stands (the testing run; the ranging run if testing never ran)."""
+
+    @property
+    def power(self) -> dict[str, Any] | None:
+        """The testing run's power block, as its record holds it."""
+
+    @property
+    def failure(self) -> str | None:
+        """Why the power run is INVALID (one line naming the phase); None when measured or not asked for."""
+
+
+class PowerPlan(Protocol):
+    """How the performance test's power is measured (``podium.power.power_plan(spec)`` makes one).
+
+    ``measure`` is called once, from the ``run_benchmark`` thread, with the performance test to run; it
+    calls ``run_once`` once (twice for a meter that needs a ranging run) and puts its parts in those tests'
+    records. Its creator closes it (it is a context manager).
+    """
+
+    @property
+    def needs_ranging(self) -> bool: ...
+
+    def measure(self, run_once: RunOnce, perf_dir: Path) -> PowerRun: ...

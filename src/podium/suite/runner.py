@@ -22,7 +22,7 @@ from podium.loadgen import config as lgconfig
 from podium.loadgen.peak import PeakResult, find_peak
 from podium.loadgen.record import RecordPart
 from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
-from podium.suite.provider import SutProvider, SutSession
+from podium.suite.provider import PowerPlan, SutProvider, SutSession
 from podium.suite.calibrate import Calibration
 from podium.suite.model_hash import model_sha256
 from podium.suite.run_folder import check_run_folder, new_run_folder, point_latest
@@ -216,12 +216,14 @@ def _needs_calibration(req: RunRequest, scenario: Scenario) -> bool:
 
 
 def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None, *,
-                  provider: SutProvider | None = None) -> RunOutcome:
+                  provider: SutProvider | None = None, power: PowerPlan | None = None) -> RunOutcome:
     """Run what ``req`` asks in a new run folder under ``req.output`` and record it in the results store.
 
     ``provider`` makes the system under test (``podium.providers.provider_for(req)`` is what ``podium run``
     passes: a local backend, or ``req.sut_urls``' endpoints); the suite itself imports no backend, harness or
-    network client.
+    network client. ``power`` measures the performance test (``podium.power.power_plan(req.power)``: a meter,
+    or none, which records "power: not measured"); without one the records carry no power part. Its creator
+    closes it.
 
     Called from the main thread (Ctrl-C ends the run cleanly: see ``start_test``). On Ctrl-C the SUT is closed,
     what was measured is recorded, and ``RunInterrupted`` is re-raised with ``outcome`` set.
@@ -230,6 +232,12 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     stage = steps.start
     if provider is None:
         raise PodiumError("run_benchmark: no SUT provider given (pass provider=podium.providers.provider_for(req))")
+    if req.power and power is None:
+        raise PodiumError(f"run_benchmark: --power {req.power} without a power plan (pass "
+                          "power=podium.power.power_plan(req.power))")
+    if req.power and "submission" in req.modes:
+        raise PodiumError("--power: needs --mode performance[,accuracy]; a submission-mode log's first power "
+                          "window is the accuracy series'")
     for m in req.modes:
         if m not in MODES:
             raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
@@ -301,14 +309,6 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     extra["run_id"] = outcome.run_id
     point_latest(root, out)
     run_test = _with_contributors(session.contributors)
-    meter = None
-    if req.power:
-        if "submission" in req.modes:
-            raise PodiumError("--power: needs --mode performance[,accuracy]; a submission-mode log's first power "
-                              "window is the accuracy series'")
-        from podium.power import make_meter
-
-        meter = make_meter(req.power)  # an unreachable meter fails before anything runs
     interrupted: RunInterrupted | None = None
     scorer = _AccuracyScorer(req, bench, session, outcome)
     try:
@@ -337,7 +337,7 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
             outcome.accuracy = res
         else:
             if "performance" in req.modes:
-                _run_performance(req, sut, qsl, settings, options, extra, meter, outcome, stage, run_test)
+                _run_performance(req, sut, qsl, settings, options, extra, power, outcome, stage, run_test)
                 perf = outcome.performance
                 if (outcome.peak is not None and outcome.peak.confirmed and perf is not None and not perf.valid
                         and perf.performance is not None and not perf.performance.perf_constraints_met):
@@ -517,39 +517,29 @@ def _with_contributors(contributors: list[Any]) -> Callable[..., TestResult]:
     return run
 
 
-def _run_performance(req: RunRequest, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, options: RunOptions,
-                     extra: dict[str, Any], meter: Any, outcome: RunOutcome, stage: Callable[[str], None],
-                     run_test: Callable[..., TestResult] = start_test) -> None:
-    """The performance run, wrapped in a power measurement when a meter is given (PTDaemon: ranging first)."""
+def _run_performance(req: RunRequest, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings,
+                     options: RunOptions, extra: dict[str, Any], power: PowerPlan | None, outcome: RunOutcome,
+                     stage: Callable[[str], None], run_test: Callable[..., TestResult] = start_test) -> None:
+    """The performance run, measured by ``power`` when given (PTDaemon: a ranging run first)."""
     perf_settings = dataclasses.replace(settings, mode=TestMode.PerformanceOnly)
     perf_dir = outcome.output / "performance"
+    ranging = power is not None and power.needs_ranging
 
     def run_once(folder: Path, phase: str, contributors: Sequence[Any] = ()) -> Path:
-        stage(f"performance ({phase})" if meter is not None and meter.needs_ranging else "performance")
+        stage(f"performance ({phase})" if ranging else "performance")
         outcome.performance = run_test(sut, qsl, perf_settings, LogSettings(outdir=str(folder)), options=options,
                                        audit_config=req.audit_config, extra_result=extra,
                                        contributors=contributors)
         return folder
 
-    from podium.power import PowerSession, run_with_power
-
-    try:
-        if meter is not None and meter.needs_ranging:
-            # the meter starts and stops inside each test: its block and verdict are in the record as written
-            power_run = run_with_power(meter, run_once, perf_dir, in_record=True)  # closes the meter
-            outcome.power_session = power_run
-            perf_dir = power_run.performance_dir or perf_dir
-            outcome.power = power_run.power
-            outcome.power_failure = power_run.failure
-        else:
-            ps = PowerSession(meter, perf_dir)  # no meter: the record says "power: not measured"
-            run_once(perf_dir, "testing", [ps])
-            outcome.power = ps.block
-            if meter is not None:
-                outcome.power_failure = ps.failure
-    finally:
-        if meter is not None and not meter.needs_ranging:  # run_with_power closed a ranging meter
-            meter.close()
+    if power is None:
+        run_once(perf_dir, "testing")
+    else:
+        measured = power.measure(run_once, perf_dir)  # its block and verdict are in the records as written
+        outcome.power_session = measured
+        perf_dir = measured.performance_dir
+        outcome.power = measured.power
+        outcome.power_failure = measured.failure
     outcome.performance_dir = perf_dir
     if outcome.power_failure:
         outcome.notes.append(outcome.power_failure)
