@@ -194,6 +194,9 @@ def test_digits_example_all_four_scenarios_two_backends(tmp_path, capsys):
     assert all(r.status == "done" and r.result in ("VALID", "INVALID") and r.short for r in state.runs.values())
     assert {Path(r.folder).name for r in state.runs.values()} == {
         f"digits-{s}-ort-{t}t" for s in ("SingleStream", "MultiStream", "Server", "Offline") for t in (1, 2)}
+    some = next(iter(state.runs.values()))
+    record = json.loads((Path(some.folder) / "performance" / "podium" / "podium_result.json").read_text())
+    assert record["campaign"] == {"file": str(path), "run": some.run_id}  # each record names its campaign run
     trees = state.finish["trees"]
     assert [t["system"] for t in trees] == ["digits-demo-ort-1t", "digits-demo-ort-2t"]
     assert all(len(t["errors"]) == 1 and "'digits' is not a v2.1 benchmark" in t["errors"][0] for t in trees)

@@ -67,7 +67,8 @@ def request_for(campaign: Campaign, spec: RunSpec) -> RunRequest:
         query_count=s.query_count, target_qps=s.target_qps, expected_qps=s.expected_qps,
         expected_latency_ms=s.expected_latency_ms, latency_bound_ms=s.latency_bound_ms, batch_size=s.batch_size,
         max_wait_us=s.max_wait_us, workers=s.workers, find_peak=s.find_peak, synthetic=s.synthetic,
-        compliance=("all",) if "compliance" in spec.modes else (), power=spec.power, **extra)
+        compliance=("all",) if "compliance" in spec.modes else (), power=spec.power,
+        record_extra={"campaign": {"file": str(campaign.path), "run": spec.run_id}}, **extra)
 
 
 def _default_provider(req: RunRequest) -> Any:

@@ -80,6 +80,8 @@ class RunRequest:
     sut_request_samples: int | None = None
     sut_concurrency: int = 8
     sut_ca_cert: str | None = None
+    #: extra top-level parts for every record of the run (a campaign's name and run id), as the caller gives them
+    record_extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -292,7 +294,8 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
             calib = session.calibrate(qsl, scenario)
             outcome.calibration = calib
         settings = build_settings(req, bench.conf_model, calib, outcome.notes, confs)
-        extra: dict[str, Any] = {"benchmark": bench.info(), "system": brief_system_info(), "notes": outcome.notes,
+        extra: dict[str, Any] = {**req.record_extra, "benchmark": bench.info(), "system": brief_system_info(),
+                                 "notes": outcome.notes,
                                  **session.record_info(stage)}
     except BaseException:
         session.close()
