@@ -19,6 +19,7 @@ from podium.campaign.lock import CampaignLock
 from podium.campaign.model import Campaign, RunSpec
 from podium.campaign.plan import estimate_s
 from podium.campaign.state import CampaignState, RunState
+from podium.compliance import OfficialCompliance
 from podium.errors import PodiumError, RunInterrupted
 from podium.power import power_plan
 from podium.suite.runner import RunOutcome, RunRequest, run_benchmark
@@ -155,7 +156,7 @@ def _run_locked(campaign: Campaign, events: Events | None, redo: tuple[str, ...]
             req = request_for(campaign, spec)
             with power_plan(req.power) as power:  # a meter is connected per run, and closed after it
                 outcome = run(req, on_stage=events.stage if events else None, provider=make_provider(req),
-                              power=power)
+                              power=power, compliance=OfficialCompliance())
         except RunInterrupted as exc:
             rs.status = "interrupted"
             if isinstance(exc.outcome, RunOutcome):

@@ -208,6 +208,7 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    from podium.compliance import OfficialCompliance
     from podium.power import power_plan
     from podium.providers import provider_for
     from podium.suite import run_benchmark
@@ -224,13 +225,14 @@ def run(args: argparse.Namespace) -> int:
                     threading.Thread(target=prog.loop, args=(live,), daemon=True).start()
                     try:
                         outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req),
-                                                power=power)
+                                                power=power, compliance=OfficialCompliance())
                     finally:
                         prog.stop()
             else:
                 threading.Thread(target=prog.plain_loop, daemon=True).start()
                 try:
-                    outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req), power=power)
+                    outcome = run_benchmark(req, on_stage=prog.set_stage, provider=provider_for(req), power=power,
+                                            compliance=OfficialCompliance())
                 finally:
                     prog.stop()
     except RunInterrupted as exc:

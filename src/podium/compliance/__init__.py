@@ -78,6 +78,7 @@ from podium.compliance.runner import (
     verify_test04,
     verify_test05,
 )
+from podium.compliance.plan import OfficialCompliance
 from podium.compliance.truncate import truncate_accuracy_log, truncate_submission
 from podium.compliance.verify import (
     AccuracyDelta,
@@ -104,6 +105,7 @@ __all__ = [
     "AccuracyVerification",
     "ComplianceError",
     "ComplianceResult",
+    "OfficialCompliance",
     "PerformanceVerification",
     "TestLayout",
     "accuracy_delta",

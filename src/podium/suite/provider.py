@@ -22,11 +22,11 @@ Contract (all calls from the thread that calls ``run_benchmark``, in this order)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from podium.benchmarks.base import Benchmark
 from podium.loadgen.record import RecordContributor
-from podium.loadgen.settings import Scenario
+from podium.loadgen.settings import Scenario, TestSettings
 from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 from podium.suite.calibrate import Calibration
 
@@ -104,3 +104,22 @@ class PowerPlan(Protocol):
     def needs_ranging(self) -> bool: ...
 
     def measure(self, run_once: RunOnce, perf_dir: Path) -> PowerRun: ...
+
+
+class ComplianceOutcome(Protocol):
+    """One compliance test's verdict, as the checker will read its folder."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    def explain(self) -> str: ...
+
+
+class ComplianceRunner(Protocol):
+    """Runs the compliance tests after a run's performance and accuracy tests (``podium.compliance.
+    OfficialCompliance``), on the ``run_benchmark`` thread, with the run's SUT and QSL still open."""
+
+    def required_tests(self, benchmark: str) -> tuple[str, ...]: ...
+
+    def run(self, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, benchmark: str,
+            out_dir: Path, **options: Any) -> Mapping[str, ComplianceOutcome]: ...

@@ -22,7 +22,7 @@ from podium.loadgen import config as lgconfig
 from podium.loadgen.peak import PeakResult, find_peak
 from podium.loadgen.record import RecordPart
 from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
-from podium.suite.provider import PowerPlan, SutProvider, SutSession
+from podium.suite.provider import ComplianceRunner, PowerPlan, SutProvider, SutSession
 from podium.suite.calibrate import Calibration
 from podium.suite.model_hash import model_sha256
 from podium.suite.run_folder import check_run_folder, new_run_folder, point_latest
@@ -218,14 +218,16 @@ def _needs_calibration(req: RunRequest, scenario: Scenario) -> bool:
 
 
 def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None, *,
-                  provider: SutProvider | None = None, power: PowerPlan | None = None) -> RunOutcome:
+                  provider: SutProvider | None = None, power: PowerPlan | None = None,
+                  compliance: ComplianceRunner | None = None) -> RunOutcome:
     """Run what ``req`` asks in a new run folder under ``req.output`` and record it in the results store.
 
     ``provider`` makes the system under test (``podium.providers.provider_for(req)`` is what ``podium run``
     passes: a local backend, or ``req.sut_urls``' endpoints); the suite itself imports no backend, harness or
     network client. ``power`` measures the performance test (``podium.power.power_plan(req.power)``: a meter,
     or none, which records "power: not measured"); without one the records carry no power part. Its creator
-    closes it.
+    closes it. ``compliance`` runs the compliance tests ``req.compliance`` asks for
+    (``podium.compliance.OfficialCompliance()``).
 
     Called from the main thread (Ctrl-C ends the run cleanly: see ``start_test``). On Ctrl-C the SUT is closed,
     what was measured is recorded, and ``RunInterrupted`` is re-raised with ``outcome`` set.
@@ -237,6 +239,9 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
     if req.power and power is None:
         raise PodiumError(f"run_benchmark: --power {req.power} without a power plan (pass "
                           "power=podium.power.power_plan(req.power))")
+    if req.compliance and compliance is None:
+        raise PodiumError("run_benchmark: --compliance without a compliance runner (pass "
+                          "compliance=podium.compliance.OfficialCompliance())")
     if req.power and "submission" in req.modes:
         raise PodiumError("--power: needs --mode performance[,accuracy]; a submission-mode log's first power "
                           "window is the accuracy series'")
@@ -364,7 +369,8 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
             if skip:
                 outcome.notes.append(skip)
             else:
-                _run_compliance(req, bench, sut, qsl, settings, options, outcome, stage)
+                assert compliance is not None  # checked before anything ran
+                _run_compliance(req, bench, sut, qsl, settings, options, outcome, stage, compliance)
     except RunInterrupted as exc:
         interrupted = exc
         outcome.interrupted = True
@@ -548,17 +554,16 @@ def _run_performance(req: RunRequest, sut: SystemUnderTest, qsl: QuerySampleLibr
         outcome.notes.append(outcome.power_failure)
 
 
-def _run_compliance(req: RunRequest, bench: Any, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, options: RunOptions,
-                    outcome: RunOutcome, stage: Callable[[str], None]) -> None:
+def _run_compliance(req: RunRequest, bench: Any, sut: SystemUnderTest, qsl: QuerySampleLibrary,
+                    settings: TestSettings, options: RunOptions, outcome: RunOutcome, stage: Callable[[str], None],
+                    compliance: ComplianceRunner) -> None:
     """TEST01/04/05 against this run's performance and accuracy logs, into ``<output>/compliance``."""
-    from podium.compliance import required_tests, run_compliance
-
     if outcome.performance is None or outcome.accuracy is None or "submission" in req.modes:
         raise PodiumError("--compliance: needs a performance run and an accuracy run in the same command "
                           "(--mode performance,accuracy), which the compliance tests are compared with")
-    tests = required_tests(bench.name) if req.compliance == ("all",) else req.compliance
+    tests = compliance.required_tests(bench.name) if req.compliance == ("all",) else req.compliance
     stage("compliance " + "/".join(tests))
-    results = run_compliance(
+    results = compliance.run(
         sut, qsl, dataclasses.replace(settings, mode=TestMode.PerformanceOnly), bench.name,
         outcome.output / "compliance", accuracy_run_dir=outcome.output / "accuracy",
         reference_run_dir=outcome.performance_dir or outcome.output / "performance", tests=tests, dtype=bench.response_dtype,
