@@ -31,7 +31,8 @@ class SleepySUT(BaseSUT):
         self.complete([(s.id, b"\x00") for s in samples])
 
 
-def real_run(out: Path, scenario: str = "SingleStream", duration_ms: int = 300, service_s: float = 0.002) -> Path:
+def real_run(out: Path, scenario: str = "SingleStream", duration_ms: int = 300, service_s: float = 0.002,
+             contributors=()) -> Path:
     """One short performance run on the real clock, logs into ``out``; returns ``out``."""
     sc = Scenario.parse(scenario)
     settings = TestSettings(scenario=sc, mode=TestMode.PerformanceOnly, min_duration_ms=duration_ms,
@@ -41,7 +42,8 @@ def real_run(out: Path, scenario: str = "SingleStream", duration_ms: int = 300, 
                             multi_stream_expected_latency_ns=service_s * 1e9 * 8,
                             offline_expected_qps=0.5 / service_s, server_target_qps=200.0,
                             server_target_latency_ns=1_000_000_000)
-    start_test(SleepySUT(service_s), SimpleQSL(64, 64), settings, LogSettings(outdir=str(out)), audit_config=None)
+    start_test(SleepySUT(service_s), SimpleQSL(64, 64), settings, LogSettings(outdir=str(out)), audit_config=None,
+               contributors=contributors)
     return out
 
 

@@ -48,7 +48,7 @@ def _checker():
 def test_official_check_power_dir_accepts_the_tree_and_agrees(tmp_path, scenario, profile):
     with PtdSimulator(SimulatorConfig(profile=profile)) as sim:
         meter = PtdMeter(*sim.address, interval_ms=10, poll_s=0.05)
-        outcome = run_with_power(meter, lambda folder, phase: real_run(folder, scenario, duration_ms=250),
+        outcome = run_with_power(meter, lambda folder, phase, parts: real_run(folder, scenario, duration_ms=250, contributors=parts),
                                  tmp_path / "performance")
     assert outcome.measured
     mod = _checker()

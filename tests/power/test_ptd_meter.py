@@ -122,9 +122,9 @@ def test_run_with_power_writes_the_official_session_folder(tmp_path):
         meter = _meter(sim)
         phases = []
 
-        def run_once(folder, phase):
+        def run_once(folder, phase, contributors):
             phases.append(phase)
-            return real_run(folder, "Offline", duration_ms=200)
+            return real_run(folder, "Offline", duration_ms=200, contributors=contributors)
 
         outcome = run_with_power(meter, run_once, tmp_path / "perf")
         commands = list(sim.commands)

@@ -17,9 +17,9 @@ from tests.power.helpers import real_run, zone
 
 
 def _recorder(phases):
-    def run_once(folder, phase):
+    def run_once(folder, phase, contributors):
         phases.append(phase)
-        return real_run(folder, "SingleStream", duration_ms=150)
+        return real_run(folder, "SingleStream", duration_ms=150, contributors=contributors)
 
     return run_once
 
@@ -57,3 +57,25 @@ def test_a_meter_failing_during_ranging_keeps_that_run_and_stops(tmp_path):
     assert outcome.power["status"] == "missing" and outcome.power["phase"] == "ranging"
     data = json.loads((outcome.performance_dir / "podium" / "podium_result.json").read_text())
     assert data["performance"]["valid"] is True and data["power"]["status"] == "missing"
+
+
+def test_a_meter_dying_between_the_runs_keeps_the_ranging_run_and_runs_no_testing(tmp_path):
+    from podium.power.errors import MeterDisconnectedError
+
+    class DiesAfterRanging(PtdMeter):
+        def prepare(self, phase, ranging_samples=None):
+            if phase == "testing":
+                raise MeterDisconnectedError("PTDaemon: connection closed after the ranging run")
+            super().prepare(phase, ranging_samples)
+
+    with PtdSimulator(SimulatorConfig(profile=ConstantProfile(10.0))) as sim:
+        meter = DiesAfterRanging(*sim.address, interval_ms=10, poll_s=0.02)
+        phases: list[str] = []
+        outcome = run_with_power(meter, _recorder(phases), tmp_path / "perf")
+    assert phases == ["ranging"] and outcome.testing_dir is None
+    assert not (tmp_path / "perf" / "run_1").exists()  # no empty testing folder left behind
+    assert outcome.performance_dir == tmp_path / "perf" / "ranging" and outcome.failed_phase == "testing"
+    assert outcome.failure.startswith("meter connection lost before the testing run: PTDaemon: connection closed")
+    assert outcome.failure.endswith("; the testing run never ran")
+    ranging = json.loads((outcome.performance_dir / "podium" / "podium_result.json").read_text())
+    assert ranging["performance"]["valid"] is True and ranging["power"]["measured"] is True  # ranging stands

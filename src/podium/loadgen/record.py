@@ -30,7 +30,6 @@ import numpy as np
 
 import podium
 from podium.errors import PodiumError
-from podium.files import write_json_atomic
 from podium.loadgen import logs
 from podium.loadgen.results import PerformanceResult
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
@@ -126,20 +125,21 @@ class RunRecord:
         v = self.data.get("record_version", 1)
         return int(v) if isinstance(v, int) else 1
 
+    def _text(self, key: str) -> str | None:
+        v = self.data.get(key)
+        return str(v) if v is not None else None
+
     @property
     def run_id(self) -> str | None:
-        v = self.data.get("run_id")
-        return str(v) if v is not None else None
+        return self._text("run_id")
 
     @property
     def mode(self) -> str | None:
-        v = self.data.get("mode")
-        return str(v) if v is not None else None
+        return self._text("mode")
 
     @property
     def scenario(self) -> str | None:
-        v = self.data.get("scenario")
-        return str(v) if v is not None else None
+        return self._text("scenario")
 
     @property
     def valid(self) -> bool | None:
@@ -232,9 +232,3 @@ def build_record(result: "TestResult", rules: RoundRules = DEFAULT_ROUND,
         d["labels"] = list(dict.fromkeys([*result.labels, *(extra.get("labels") or [])]))
     d["record_version"] = RECORD_VERSION
     return d
-
-
-def write_result_json(result: "TestResult", path: Path, rules: RoundRules,
-                      extra: dict[str, Any] | None = None) -> Path:
-    """Write ``build_record(result)`` to ``path`` atomically (for callers outside ``start_test``)."""
-    return write_json_atomic(path, build_record(result, rules, extra))

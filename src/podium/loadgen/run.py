@@ -12,14 +12,11 @@ import dataclasses
 import gc
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence, TypeVar
-
-import numpy as np
 
 import podium
 from podium.errors import PodiumError, RunInterrupted
@@ -29,8 +26,8 @@ from podium.loadgen.clock import Clock, RealClock
 from podium.loadgen.internal import EffectiveSettings, effective_settings
 from podium.loadgen.issuer import IssueOutcome, Issuer
 from podium.loadgen.find_peak_mode import find_peak_performance
-from podium.loadgen.record import RecordContributor, build_record, contribute_all, headline, result_dict, write_result_json
-from podium.loadgen.session import ACTIVE, ACTIVE_LOCK, Session, abort_test, catch_sigint, progress
+from podium.loadgen.record import RecordContributor, build_record, contribute_all
+from podium.loadgen.session import ACTIVE, ACTIVE_LOCK, Session, catch_sigint
 from podium.loadgen.recorder import SeriesRecorder
 from podium.loadgen.results import INTERRUPTED_REASON, PerformanceResult, compute
 from podium.loadgen.rules import DEFAULT_ROUND, RoundRules

@@ -53,7 +53,7 @@ class MeterPlan:
         """Run the performance test under the meter; the power block and verdict go into its record."""
         meter = self.meter
         if meter is not None and meter.needs_ranging:
-            outcome = run_with_power(meter, run_once, perf_dir, in_record=True)  # closes the meter
+            outcome = run_with_power(meter, run_once, perf_dir)  # closes the meter
             self._closed = True
             return MeasuredPower(outcome.performance_dir or perf_dir, outcome.power, outcome.failure, outcome)
         ps = PowerSession(meter, perf_dir)  # no meter: the record says "power: not measured"

@@ -23,13 +23,13 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 from podium.power.errors import MeterDisconnectedError, PowerError
 from podium.power.meter import Meter
 from podium.power.official_files import write_power_folder
 from podium.power.ptd_client import PtdMeter
-from podium.loadgen.record import RecordPart
+from podium.loadgen.record import RecordContributor, RecordPart
 from podium.power.result import (
     attach_power_result,
     record_labels,
@@ -121,7 +121,7 @@ class PowerSession:
         """Write the power result into the run folder's ``podium_result.json`` (and ``spl.txt``).
 
         With a meter and ``verdict``, the result also says whether the power run stands (``power_valid``,
-        ``power_error``: see ``record_power_verdict``); ``run_with_power`` gives the verdict for the session.
+        ``power_error``: see ``record_power_verdict``).
         For a run already recorded (a run folder podium did not write); inside ``start_test`` the session is
         a record contributor instead (``test_starting``/``test_ended``), and nothing is rewritten.
         """
@@ -240,17 +240,15 @@ def _session_label(meter: Meter | None, label: str) -> str:
     return f"{label}-SIMULATED" if simulated else label
 
 
-def run_with_power(meter: Meter | None, run_once: Callable[..., Path], out_dir: Path | str,
-                   label: str = "podium", in_record: bool = False) -> PowerOutcome:
+def run_with_power(meter: Meter | None, run_once: Callable[[Path, str, Sequence[RecordContributor]], Path],
+                   out_dir: Path | str, label: str = "podium") -> PowerOutcome:
     """Run the workload under ``meter``: ranging then testing for PTDaemon, a single testing run otherwise.
 
-    ``run_once(folder, phase)`` performs one LoadGen performance run writing its logs into ``folder``
-    (phase "ranging" or "testing") and returns the folder it wrote. The meter is closed at the end.
-
-    With ``in_record``, ``run_once(folder, phase, contributors)`` must pass ``contributors`` to
-    ``start_test(contributors=...)``: the meter then starts and stops inside the test and the power block and
-    verdict go into the test's record as it is written (nothing rewrites it afterwards). Without it, the meter
-    runs around ``run_once`` and the power result is merged into the record ``run_once`` left.
+    ``run_once(folder, phase, contributors)`` performs one LoadGen performance run writing its logs into
+    ``folder`` (phase "ranging" or "testing"), passing ``contributors`` to ``start_test(contributors=...)``,
+    and returns the folder it wrote. The meter starts and stops inside each test, and the power block and
+    verdict go into the test's record as it is written (nothing rewrites it afterwards). The meter is closed
+    at the end.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -261,29 +259,17 @@ def run_with_power(meter: Meter | None, run_once: Callable[..., Path], out_dir: 
         client_log.append(f"podium-power {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(secs))},"
                           f"{rem // 1_000_000:03d} [INFO] {text}")
 
-    def measured_run(ps: PowerSession, folder: Path, phase: str) -> Path:
-        if in_record:
-            return run_once(folder, phase, [ps])
-        ps.start()
-        try:
-            return run_once(folder, phase)
-        finally:
-            ps.finish()
-
     phases: dict[str, list[list[float]]] = {"ranging": [], "testing": []}
-    ranging_samples: list[PowerSample] | None = None
     try:
         if meter is not None:
             meter.prepare("ranging" if meter.needs_ranging else "testing")  # failing here: nothing ran yet
         session = f"{time.strftime('%Y-%m-%d_%H-%M-%S')}_{_session_label(meter, label)}"
         outcome = PowerOutcome(out_dir=out, session_name=session)
 
-        def fail(run_dir: Path, phase: str, text: str, error: str | None, recorded: bool = False) -> PowerOutcome:
-            # the power run is INVALID; the run whose logs stand says so, and why, in its result (a record
-            # contributor already put it there when ``recorded``; a failure between the runs is the outcome's)
+        def fail(phase: str, text: str, error: str | None) -> PowerOutcome:
+            # the power run is INVALID; the record of the run whose logs stand already says why, except for a
+            # failure between the runs, which only the outcome carries
             outcome.failure, outcome.failed_phase, outcome.error = text, phase, error
-            if not recorded and not in_record:
-                record_power_verdict(run_dir, text, phase)
             log(f"{phase} run: {text}")
             return outcome
 
@@ -295,53 +281,38 @@ def run_with_power(meter: Meter | None, run_once: Callable[..., Path], out_dir: 
             log("ranging run: start")
             rs = PowerSession(meter, ranging, mark=f"{session}_ranging", phase="ranging")
             rs.verdict_policy, rs.failure_suffix = "on_failure", "; the testing run never ran"
-            returned = measured_run(rs, ranging, "ranging")
+            outcome.ranging_dir = _place(run_once(ranging, "ranging", [rs]), ranging)
             phases["ranging"] = rs.phases
-            outcome.ranging_dir = _place(returned, ranging)
-            outcome.ranging_power = rs.block if in_record else rs.attach(outcome.ranging_dir, verdict=False)
-            assert outcome.ranging_power is not None
-            log(f"ranging run: done, power {outcome.ranging_power['status']}")
+            outcome.ranging_power = rs.block
+            assert rs.block is not None
+            log(f"ranging run: done, power {rs.block['status']}")
             if rs.error is not None:
                 # without ranging there are no testing ranges; the ranging run's performance result stands
-                outcome.power = outcome.ranging_power
-                return fail(outcome.ranging_dir, "ranging", f"{rs.failure}; the testing run never ran", rs.error,
-                            recorded=in_record)
-            ranging_samples = rs.samples
-            try:
-                meter.prepare("testing", ranging_samples)
-                if not in_record:
-                    ps.start()
-            except PowerError as err:
-                # the meter died (or refused the ranges) between the runs: the testing run is not run, since
-                # its power could not be measured; the ranging run's logs are the performance result
-                outcome.power = _not_run_block(outcome.ranging_power, describe_failure("testing", err, before=True))
-                return fail(outcome.ranging_dir, "testing",
-                            f"{describe_failure('testing', err, before=True)}; the testing run never ran", str(err))
+                outcome.power = rs.block
+                return fail("ranging", f"{rs.failure}; the testing run never ran", rs.error)
             log("testing run: start")
-            if in_record:
-                ran = _testing_run(run_once, ps, testing, outcome, fail)
-                if ran is None:
-                    return outcome
-                returned = ran
-            else:
-                try:
-                    returned = run_once(testing, "testing")
-                finally:
-                    ps.finish()
+            try:
+                meter.prepare("testing", rs.samples)
+                returned = run_once(testing, "testing", [ps])
+            except PowerError as err:
+                if len(ps.phases) >= 2:  # the meter had started: not a failure between the runs
+                    raise
+                # the meter died (or refused the ranges) between the runs: the testing run did not run, since
+                # its power could not be measured; the ranging run's logs are the performance result
+                _remove_if_empty(testing)
+                text = describe_failure("testing", err, before=True)
+                outcome.power = _not_run_block(outcome.ranging_power, text)
+                return fail("testing", f"{text}; the testing run never ran", str(err))
         else:
             log("testing run: start")
-            returned = measured_run(ps, testing, "testing")  # a meter that cannot start fails before the run
+            returned = run_once(testing, "testing", [ps])  # a meter that cannot start fails before the run
         phases["testing"] = ps.phases
         outcome.testing_dir = _place(returned, testing)
-        power = ps.block if in_record else ps.attach(outcome.testing_dir, verdict=False)
-        assert power is not None
-        outcome.power = power
-        log(f"testing run: done, power {outcome.power['status']}")
-        if meter is not None:
-            if ps.failure is not None:
-                fail(outcome.testing_dir, "testing", ps.failure, ps.error, recorded=in_record)
-            elif not in_record:
-                record_power_verdict(outcome.testing_dir, None)
+        assert ps.block is not None
+        outcome.power = ps.block
+        log(f"testing run: done, power {ps.block['status']}")
+        if meter is not None and ps.failure is not None:
+            fail("testing", ps.failure, ps.error)
         if isinstance(meter, PtdMeter):
             info = meter.info
             owned = getattr(meter, "_owned", None)
@@ -359,21 +330,9 @@ def run_with_power(meter: Meter | None, run_once: Callable[..., Path], out_dir: 
             meter.close()
 
 
-def _testing_run(run_once: Callable[..., Path], ps: PowerSession, testing: Path, outcome: PowerOutcome,
-                 fail: Callable[..., PowerOutcome]) -> Path | None:
-    """The testing run after ranging, the meter starting inside the test; None when it could not start
-    (then nothing of the testing run exists and the ranging run's logs stand)."""
+def _remove_if_empty(folder: Path) -> None:
+    """The test made ``folder``, then its meter refused to start: nothing is in it."""
     try:
-        return run_once(testing, "testing", [ps])
-    except PowerError as err:
-        if len(ps.phases) >= 2:  # the meter started: this failure is not its start
-            raise
-        try:
-            testing.rmdir()  # the test made its folder, then the meter refused to start: nothing in it
-        except OSError:
-            pass
-        outcome.power = _not_run_block(outcome.ranging_power, describe_failure("testing", err, before=True))
-        assert outcome.ranging_dir is not None
-        fail(outcome.ranging_dir, "testing", f"{describe_failure('testing', err, before=True)}; the testing run "
-             "never ran", str(err))
-        return None
+        folder.rmdir()
+    except OSError:
+        pass

@@ -24,7 +24,6 @@ from podium.loadgen.record import RecordPart
 from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 from podium.suite.provider import ComplianceRunner, PowerPlan, SutProvider, SutSession
 from podium.suite.calibrate import Calibration
-from podium.suite.model_hash import model_sha256
 from podium.suite.run_folder import check_run_folder, new_run_folder, point_latest
 from podium.suite.sysinfo import brief_system_info
 
