@@ -233,9 +233,10 @@ class EarlyStoppingResult:
     estimate_99_ns: int | None = None
 
 
-def _percent_label(p: float) -> str:
-    # DoubleToString(p * 100, 0): fixed notation, no decimals (0.9 -> "90", 0.999 -> "100").
-    return f"{p * 100:.0f}"
+def _percent_label(p: float, decimals: int = 0) -> str:
+    # DoubleToString(p * 100, d): fixed notation; v2.1 uses no decimals (0.9 -> "90", 0.999 -> "100"),
+    # LoadGen 6.0.x one (0.9 -> "90.0").
+    return f"{p * 100:.{decimals}f}"
 
 
 def _discard_run(n: int, p: float, finder: MinPassingQueriesFinder) -> tuple[int, int | None]:
@@ -257,21 +258,22 @@ def _not_enough(n: int, h_min: int) -> str:
     return f" * Only processed {n} queries.\n * Need to process at least {h_min + 1} queries for early stopping."
 
 
-def _processed_text(n: int, h_min: int, t: int, p: float, estimate: int) -> str:
+def _processed_text(n: int, h_min: int, t: int, p: float, estimate: int, decimals: int = 0) -> str:
     return (
         f" * Processed at least {h_min + 1} queries ({n}).\n"
         f" * Would discard {t - 1} highest latency queries.\n"
-        f" * Early stopping {_percent_label(p)}th percentile estimate: {estimate}"
+        f" * Early stopping {_percent_label(p, decimals)}th percentile estimate: {estimate}"
     )
 
 
 def early_stopping_single_stream(
-    sorted_latencies: np.ndarray, percentile: float, queries_issued: int | None = None
+    sorted_latencies: np.ndarray, percentile: float, queries_issued: int | None = None, decimals: int = 0
 ) -> EarlyStoppingResult:
     """SingleStream: the target-percentile estimate plus a 99th-percentile one.
 
     ``sorted_latencies`` are the sample latencies in ascending order; ``queries_issued`` defaults to their
-    count (the official indexes the latencies by the issued-query count).
+    count (the official indexes the latencies by the issued-query count). ``decimals``: of the percentile
+    labels (0 in v2.1, 1 in LoadGen 6.0.x).
     """
     n = len(sorted_latencies) if queries_issued is None else int(queries_issued)
     finder = MinPassingQueriesFinder()
@@ -279,22 +281,24 @@ def early_stopping_single_stream(
     if t is None:
         return EarlyStoppingResult(False, _not_enough(n, h_min))
     estimate = int(sorted_latencies[n - t])
-    text = _processed_text(n, h_min, t, percentile, estimate)
+    text = _processed_text(n, h_min, t, percentile, estimate, decimals)
     estimate_99: int | None = None
     h_min99, t99 = _discard_run(n, _SS_SECOND_PERCENTILE, finder)
     if t99 is None:
         text += (
-            f"\n * Not enough queries processed for {_percent_label(_SS_SECOND_PERCENTILE)}th percentile\n"
+            f"\n * Not enough queries processed for {_percent_label(_SS_SECOND_PERCENTILE, decimals)}th "
+            "percentile\n"
             f" early stopping estimate (would need to process at\n least {h_min99 + 1} total queries)."
         )
     else:
         estimate_99 = int(sorted_latencies[n - t99])
-        text += f"\n * Early stopping {_percent_label(_SS_SECOND_PERCENTILE)}th percentile estimate: {estimate_99}"
+        text += (f"\n * Early stopping {_percent_label(_SS_SECOND_PERCENTILE, decimals)}th percentile estimate: "
+                 f"{estimate_99}")
     return EarlyStoppingResult(True, text, estimate, estimate_99)
 
 
 def early_stopping_multi_stream(
-    sorted_query_latencies: np.ndarray, percentile: float, queries_issued: int | None = None
+    sorted_query_latencies: np.ndarray, percentile: float, queries_issued: int | None = None, decimals: int = 0
 ) -> EarlyStoppingResult:
     """MultiStream: the same rule over per-query latencies (ascending), target percentile only."""
     n = len(sorted_query_latencies) if queries_issued is None else int(queries_issued)
@@ -302,7 +306,7 @@ def early_stopping_multi_stream(
     if t is None:
         return EarlyStoppingResult(False, _not_enough(n, h_min))
     estimate = int(sorted_query_latencies[n - t])
-    return EarlyStoppingResult(True, _processed_text(n, h_min, t, percentile, estimate), estimate)
+    return EarlyStoppingResult(True, _processed_text(n, h_min, t, percentile, estimate, decimals), estimate)
 
 
 def early_stopping_server(

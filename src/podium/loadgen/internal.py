@@ -43,6 +43,13 @@ class EffectiveSettings:
     performance_issue_same_index: int
     performance_sample_count: int
     sample_concatenate_permutation: bool
+    #: LoadGen 6.0.x: samples accuracy mode covers (override, else the QSL's total count); 0 in v2.1
+    accuracy_sample_count: int = 0
+    use_token_latencies: bool = False
+    server_ttft_latency: int = 100_000_000
+    server_tpot_latency: int = 100_000_000
+    infer_token_latencies: bool = False
+    token_latency_scaling_factor: int = 0
     #: (key, message) pairs the official logs as ``error_invalid_test_settings``.
     errors: list[str] = field(default_factory=list)
 
@@ -63,8 +70,13 @@ def _fmt(x: float) -> str:
     return "%g" % x
 
 
-def effective_settings(req: TestSettings, qsl_performance_sample_count: int) -> EffectiveSettings:
-    """Derive the effective settings exactly as the official v2.1 ``TestSettingsInternal`` constructor."""
+def effective_settings(req: TestSettings, qsl_performance_sample_count: int,
+                       qsl_total_sample_count: int | None = None) -> EffectiveSettings:
+    """Derive the effective settings exactly as the official ``TestSettingsInternal`` constructor.
+
+    With ``qsl_total_sample_count`` (LoadGen 6.0.x, which passes it) the accuracy sample count is derived too;
+    without it (v2.1) it stays 0.
+    """
     errors: list[str] = []
     scenario = Scenario(req.scenario)
     spq = 1
@@ -156,5 +168,12 @@ def effective_settings(req: TestSettings, qsl_performance_sample_count: int) -> 
         performance_issue_same_index=int(req.performance_issue_same_index),
         performance_sample_count=psc,
         sample_concatenate_permutation=concat,
+        accuracy_sample_count=(0 if qsl_total_sample_count is None else
+                               int(req.accuracy_sample_count_override) or int(qsl_total_sample_count)),
+        use_token_latencies=bool(req.use_token_latencies),
+        server_ttft_latency=int(req.server_ttft_latency),
+        server_tpot_latency=int(req.server_tpot_latency),
+        infer_token_latencies=bool(req.infer_token_latencies),
+        token_latency_scaling_factor=int(req.token_latency_scaling_factor),
         errors=errors,
     )

@@ -156,8 +156,8 @@ _EFFECTIVE_FIELDS = (
 )
 
 
-def log_effective_settings(detail: DetailLog, s: EffectiveSettings, mode_name: str) -> None:
-    """``requested_*`` then ``effective_*`` keys, in the official order."""
+def log_effective_settings(detail: DetailLog, s: EffectiveSettings, mode_name: str, current: bool = False) -> None:
+    """``requested_*`` then ``effective_*`` keys, in the official order (``current``: LoadGen 6.0.x's keys)."""
     r = s.requested
     L = detail.log
     L("requested_scenario", s.scenario.value)
@@ -195,12 +195,23 @@ def log_effective_settings(detail: DetailLog, s: EffectiveSettings, mode_name: s
     L("requested_performance_issue_same", bool(r.performance_issue_same))
     L("requested_performance_issue_same_index", int(r.performance_issue_same_index))
     L("requested_performance_sample_count_override", int(r.performance_sample_count_override))
+    if current:
+        L("requested_accuracy_sample_count_override", int(r.accuracy_sample_count_override))
+        L("requested_sample_concatenate_permutation", bool(r.sample_concatenate_permutation))
+        if r.use_token_latencies:
+            L("requested_use_token_latencies", True)
+            if s.scenario is not Scenario.Offline:
+                L("requested_server_ttft_latency", int(r.server_ttft_latency))
+                L("requested_server_tpot_latency", int(r.server_tpot_latency))
     for message in s.errors:
         detail.log("error_invalid_test_settings", message, error=True)
     L("effective_scenario", s.scenario.value)
     L("effective_test_mode", mode_name)
     for name in _EFFECTIVE_FIELDS:  # EffectiveSettings already holds each with the official type
         L("effective_" + name, getattr(s, name))
+    if current:
+        L("effective_accuracy_sample_count", s.accuracy_sample_count)
+        L("effective_sample_concatenate_permutation", s.sample_concatenate_permutation)
 
 
 def power_time_string(wall_ns: int) -> str:
@@ -217,34 +228,56 @@ def log_contention_counters(detail: DetailLog) -> None:
         detail.log(key, 0)
 
 
-def log_results(detail: DetailLog, result: PerformanceResult) -> None:
+def log_results(detail: DetailLog, result: PerformanceResult, num_errors: bool = False) -> None:
+    """The ``result_*`` keys; LoadGen 6.0.x ends them with ``num_errors`` (errors logged so far)."""
     for key, value in result.metrics.items():
         detail.log(key, value)
+    if num_errors:
+        detail.log("num_errors", detail.error_count)
 
 
 # ---- summary --------------------------------------------------------------------------------------------
-def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals: int = 0,
-                  server_headline: str = "scheduled") -> list[str]:
-    """The performance part of ``mlperf_log_summary.txt`` (without the warnings/errors trailer)."""
+def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals: int | None = None,
+                  server_headline: str | None = None) -> list[str]:
+    """The performance part of ``mlperf_log_summary.txt`` (without the warnings/errors trailer), as the round
+    of ``result.rules`` writes it (``percentile_decimals``/``server_headline`` override the round's)."""
     s = result.settings
+    rules = result.rules
+    current = rules.current
+    decimals = rules.percentile_label_decimals if percentile_decimals is None else percentile_decimals
+    headline = rules.server_headline if server_headline is None else server_headline
+    tokens = result.tokens
     out: list[str] = []
     add = out.append
     add(f"{_SEPARATOR}\nMLPerf Results Summary\n{_SEPARATOR}")
     add(f"SUT name : {result.sut_name}")
     add(f"Scenario : {s.scenario.value}")
     add(f"Mode     : {mode_name}")
-    pct = double_to_string(s.target_latency_percentile * 100, percentile_decimals)
+    pct = double_to_string(s.target_latency_percentile * 100, decimals)
     if s.scenario is Scenario.SingleStream:
         add(f"{pct}th percentile latency (ns) : {result.target_sample_latency}")
     elif s.scenario is Scenario.MultiStream:
         add(f"{pct}th percentile latency (ns) : {result.target_query_latency}")
     elif s.scenario is Scenario.Server:
-        if server_headline == "scheduled":
+        if headline == "scheduled":
             add(f"Scheduled samples per second : {double_to_string(result.scheduled_samples_per_second)}")
         else:
             add(f"Completed samples per second    : {double_to_string(result.completed_samples_per_second)}")
     else:
         add(f"Samples per second: {fmt_ostream(float(result.samples_per_second))}")
+    if tokens is not None:
+        if s.scenario in (Scenario.SingleStream, Scenario.MultiStream):
+            add(f"{pct}th first token percentile latency (ns) : {tokens.target_first_token_latency}")
+        elif s.scenario is Scenario.Offline:
+            add(f"Tokens per second: {fmt_ostream(float(result.tokens_per_second))}")
+        else:
+            add(f"Completed tokens per second: {double_to_string(result.completed_tokens_per_second)}")
+    if current and s.infer_token_latencies:
+        if s.scenario is Scenario.Offline:
+            add(f"Tokens per second (inferred): {fmt_ostream(float(result.inferred_tokens_per_second))}")
+        elif s.scenario is Scenario.Server:
+            add("Completed tokens per second (inferred): "
+                + double_to_string(result.inferred_completed_tokens_per_second))
     valid = result.valid
     add(f"Result is : {'VALID' if valid else 'INVALID'}")
     if s.scenario is Scenario.Server:
@@ -273,19 +306,27 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
         if result.failure:
             add(f" * The run failed: {result.failure} (podium).\n   See the detailed log.")
     if s.scenario is not Scenario.Offline:
-        add("Early Stopping Result:")
-        add(result.early_stopping.text if result.early_stopping else "")
+        if tokens is not None:
+            tes = result.token_early_stopping
+            add("TTFT Early Stopping Result:")
+            add(tes.ttft.text if tes and tes.ttft else "")
+            add("TPOT Early Stopping Result:")
+            add(tes.tpot.text if tes and tes.tpot else "")
+        else:
+            add("Early Stopping Result:")
+            add(result.early_stopping.text if result.early_stopping else "")
     add(f"\n{_SEPARATOR}\nAdditional Stats\n{_SEPARATOR}")
     if s.scenario is Scenario.SingleStream:
         add("QPS w/ loadgen overhead         : " + double_to_string(result.qps_with_loadgen_overhead))
         add("QPS w/o loadgen overhead        : " + double_to_string(result.qps_without_loadgen_overhead))
         add("")
     elif s.scenario is Scenario.Server:
-        if server_headline == "scheduled":
+        if headline == "scheduled":
             add("Completed samples per second    : " + double_to_string(result.completed_samples_per_second))
         else:
             add("Scheduled samples per second : " + double_to_string(result.scheduled_samples_per_second))
-        add("")
+        if not current:
+            add("")  # LoadGen 6.0.x writes no blank line here
     elif s.scenario is Scenario.MultiStream:
         add("Per-query latency:  ")
         add(f"Min latency (ns)                : {result.query_latency_min}")
@@ -299,8 +340,41 @@ def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals
         add(f"Mean latency (ns)               : {result.sample_latency_mean}")
         for p in PERCENTILES:
             add(f"{pct_label(p)} percentile latency (ns)   : {result.sample_percentiles.get(p, 0)}")
+    if tokens is not None:
+        out.extend(_token_summary_lines(result))
     add(f"\n{_SEPARATOR}\nTest Parameters Used\n{_SEPARATOR}")
-    out.extend(test_parameter_lines(s))
+    out.extend(test_parameter_lines(s, current))
+    return out
+
+
+def _token_summary_lines(result: PerformanceResult) -> list[str]:
+    """LoadGen 6.0.x's token block of the summary's Additional Stats."""
+    t = result.tokens
+    assert t is not None
+    s = result.settings
+    out = [""]
+    if s.scenario is Scenario.SingleStream:
+        tps_wo = (float(t.token_count) / ((result.sample_latency_mean / 1e9) * result.sample_count)
+                  if result.sample_latency_mean and result.sample_count else float("inf"))
+        out.append("TPS w/ loadgen overhead         : "
+                   + double_to_string(result.tokens_per_second_with_loadgen_overhead))
+        out.append("TPS w/o loadgen overhead        : " + double_to_string(tps_wo))
+    elif s.scenario is Scenario.Server:
+        out.append("Completed tokens per second                 : "
+                   + double_to_string(result.completed_tokens_per_second))
+    if s.scenario is not Scenario.Offline:
+        out.append(f"Min First Token latency (ns)                : {t.first_token_latency_min}")
+        out.append(f"Max First Token latency (ns)                : {t.first_token_latency_max}")
+        out.append(f"Mean First Token latency (ns)               : {t.first_token_latency_mean}")
+        for p in PERCENTILES:
+            out.append(f"{pct_label(p)} percentile first token latency (ns)   : "
+                       f"{t.first_token_percentiles.get(p, 0)}")
+        out.append("")
+        out.append(f"Min Time per Output Token (ns)                : {t.time_per_output_token_min}")
+        out.append(f"Max Time per Output Token (ns)                : {t.time_per_output_token_max}")
+        out.append(f"Mean Time per Output Token (ns)               : {t.time_per_output_token_mean}")
+        for p in PERCENTILES:
+            out.append(f"{pct_label(p)} percentile time to output token (ns)   : {t.tpot_percentiles.get(p, 0)}")
     return out
 
 
@@ -313,13 +387,17 @@ def unmeasured_summary_lines(sut_name: str, scenario: str, mode_name: str, reaso
     return out
 
 
-def test_parameter_lines(s: EffectiveSettings) -> list[str]:
-    """The "Test Parameters Used" block (effective values, official formatting)."""
+def test_parameter_lines(s: EffectiveSettings, current: bool = False) -> list[str]:
+    """The "Test Parameters Used" block (effective values, official formatting; ``current``: LoadGen 6.0.x)."""
     f = fmt_ostream
-    return [
+    if current and s.use_token_latencies:
+        latency = [f"ttft_latency (ns): {s.server_ttft_latency}", f"tpot_latency (ns): {s.server_tpot_latency}"]
+    else:
+        latency = [f"target_latency (ns): {s.target_latency_ns}"]
+    lines = [
         f"samples_per_query : {s.samples_per_query}",
         f"target_qps : {f(float(s.target_qps))}",
-        f"target_latency (ns): {s.target_latency_ns}",
+        *latency,
         f"max_async_queries : {s.max_async_queries}",
         f"min_duration (ms): {s.min_duration_ms}",
         f"max_duration (ms): {s.max_duration_ms}",
@@ -337,6 +415,14 @@ def test_parameter_lines(s: EffectiveSettings) -> list[str]:
         f"performance_issue_same_index : {s.performance_issue_same_index}",
         f"performance_sample_count : {s.performance_sample_count}",
     ]
+    if current:
+        lines.append(f"accuracy_sample_count : {s.accuracy_sample_count}")
+        if s.sample_concatenate_permutation:
+            lines.append("WARNING: sample_concatenate_permutation was set to true. \n"
+                         "Generated samples per query might be different as the one in the setting.\n"
+                         "Check the generated_samples_per_query line in the detailed log for the real\n"
+                         "samples_per_query value")
+    return lines
 
 
 def trailer_lines(warnings: int, errors: int) -> list[str]:
@@ -357,13 +443,23 @@ def trailer_lines(warnings: int, errors: int) -> list[str]:
 
 
 # ---- accuracy log ---------------------------------------------------------------------------------------
-def write_accuracy_log(stream: IO[str], entries: Iterable[tuple[int, int, str]]) -> int:
-    """``mlperf_log_accuracy.json`` in the official byte layout; returns the number of entries."""
+def write_accuracy_log(stream: IO[str], entries: Iterable[tuple[Any, ...]]) -> int:
+    """``mlperf_log_accuracy.json`` in the official byte layout; returns the number of entries.
+
+    An entry is ``(seq_id, qsl_idx, HEX)``, or for LoadGen 6.0.x token runs ``(seq_id, qsl_idx, HEX,
+    token HEX or None, token_count)``: ``token_data`` (outside Offline) and ``token_count`` follow ``data``.
+    """
     stream.write("[")
     n = 0
-    for seq, idx, hexdata in entries:
+    for entry in entries:
+        seq, idx, hexdata = entry[0], entry[1], entry[2]
         stream.write("\n{ " if n == 0 else ",\n{ ")
-        stream.write(f'"seq_id" : {seq}, "qsl_idx" : {idx}, "data" : "{hexdata}" }}')
+        stream.write(f'"seq_id" : {seq}, "qsl_idx" : {idx}, "data" : "{hexdata}"')
+        if len(entry) > 3:
+            if entry[3] is not None:
+                stream.write(f', "token_data" : "{entry[3]}"')
+            stream.write(f', "token_count" : {entry[4]}')
+        stream.write(" }")
         n += 1
     stream.write("\n]\n")
     return n

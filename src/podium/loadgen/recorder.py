@@ -17,6 +17,8 @@ import numpy as np
 from podium.loadgen.settings import Scenario
 
 _NEVER = 1 << 62
+#: ``n_tokens`` of a sample not completed yet (the official's ``nTokenInvalid``)
+N_TOKENS_UNSET = np.iinfo(np.int64).min
 
 
 def _to_bytes(data: Any) -> bytes:
@@ -41,6 +43,8 @@ class SeriesRecorder:
         log_mask: np.ndarray | None,
         log_all: bool,
         error: Callable[[str, str], None],
+        tokens: bool = False,
+        needs_first_token: bool = False,
     ) -> None:
         self._now = now
         self.base_id = base_id  # response id of the series' first sample
@@ -72,10 +76,24 @@ class SeriesRecorder:
         self._error = error
         self.duplicate_count = 0
         self.closed = False
+        #: LoadGen 6.0.x token latencies: responses carry ``n_tokens``; outside Offline a first token is expected
+        self.tokens = tokens
+        self.needs_first_token = needs_first_token
+        #: first-token time per sample (0: none yet); allocated by the first ``first_token`` call
+        self.first_np: np.ndarray | None = np.zeros(n_samples, np.int64) if tokens else None
+        #: n_tokens as each completion reported it (N_TOKENS_UNSET until it completes)
+        self.n_tokens_np: np.ndarray | None = np.full(n_samples, N_TOKENS_UNSET, np.int64) if tokens else None
+        self._token_hex: dict[int, str] = {}
 
     # ---- the hot path -------------------------------------------------------------------------------
     def complete(self, responses: Sequence[Any], t: int) -> None:
-        """Record a completion call's responses, all at time ``t``."""
+        """Record a completion call's responses, all at time ``t``.
+
+        A response is ``(id, data)`` or, with token latencies, ``(id, data, n_tokens)``.
+        """
+        if self.tokens:
+            self._complete_tokens(responses, t)
+            return
         if len(responses) > 64:
             ids = np.fromiter((r[0] for r in responses), dtype=np.int64, count=len(responses))
             want_data = self.log_all or self.log_mask is not None
@@ -124,6 +142,79 @@ class SeriesRecorder:
                 if completed >= self.wait_target:
                     self.event.set()
 
+    def _complete_tokens(self, responses: Sequence[Any], t: int) -> None:
+        """The completion path of a token-latency series: each sample's n_tokens checked as the official does."""
+        assert self.first_np is not None and self.n_tokens_np is not None
+        base, n, done = self.base_id, self.n, self.done
+        first, n_tok = self.first_np, self.n_tokens_np
+        with self.lock:
+            if self.closed:
+                for r in responses:
+                    self._bad_id(r[0])
+                return
+            count = 0
+            for r in responses:
+                k = r[0] - base
+                if not (0 <= k < n) or done[k]:
+                    self._reject(r[0], k)
+                    continue
+                if self.needs_first_token and first[k] == 0:
+                    self._error("error_runtime", "Attempted to record a sample latency before it's first token "
+                                "latency")
+                nt = int(r[2]) if len(r) > 2 and r[2] is not None else 0
+                if nt == 0:
+                    self._error("error_runtime", "n_tokens argument missing or attempted to record 0 as number of "
+                                "tokens")
+                elif nt < 0:
+                    self._error("error_runtime", "Attempted to record a negative number of tokens")
+                elif nt == 1:
+                    self._error("error_runtime", "Number of tokens need to be greater than 1")
+                n_tok[k] = nt
+                done[k] = t
+                if self.log_all or (self.log_mask is not None and self.log_mask[k]):
+                    self._log(k, r[1], nt)
+                if self.per_query:
+                    q = 0 if self.scenario is Scenario.Offline else k // self.spq
+                    self.remaining[q] -= 1
+                    if self.remaining[q] == 0:
+                        self.query_done[q] = t
+                        self.completed_queries += 1
+                else:
+                    self.completed_queries += 1
+                count += 1
+            if count:
+                self.completed += count
+                self.last_progress_ns = t
+                if self.completed >= self.wait_target:
+                    self.event.set()
+
+    def first_token(self, responses: Sequence[Any], t: int) -> None:
+        """Record first tokens (the official ``FirstTokenComplete``): ``(id, data)`` pairs, all at time ``t``.
+
+        Errors, as the official logs them: an old or unknown id, a first token after the sample completed, or a
+        second first token for a sample. The token's bytes are kept for accuracy-logged samples.
+        """
+        base, n, done = self.base_id, self.n, self.done
+        with self.lock:
+            if self.first_np is None:
+                self.first_np = np.zeros(n, np.int64)
+            first = self.first_np
+            for r in responses:
+                k = r[0] - base
+                if self.closed or not (0 <= k < n):
+                    self._bad_id(r[0])
+                    continue
+                if done[k]:
+                    self._error("error_runtime", "Attempted to record token latency after sample was completed")
+                    continue
+                if first[k]:
+                    self.duplicate_count += 1
+                    self._error("error_runtime", "Attempted to complete a sample twice.")
+                    continue
+                first[k] = t
+                if self.tokens and (self.log_all or (self.log_mask is not None and self.log_mask[k])):
+                    self._token_hex[k] = _to_bytes(r[1] if len(r) > 1 else None).hex().upper()
+
     def _reject(self, rid: int, k: int) -> None:
         """An id outside this series (old or unknown) or a second completion of a sample: a logged error."""
         if 0 <= k < self.n:
@@ -132,8 +223,17 @@ class SeriesRecorder:
         else:
             self._bad_id(rid)
 
-    def complete_ids(self, ids: Any, data: Sequence[Any] | None, t: int) -> None:
-        """Vectorised completion of many samples (the fast path and large completion calls)."""
+    def complete_ids(self, ids: Any, data: Sequence[Any] | None, t: int, n_tokens: Any = None) -> None:
+        """Vectorised completion of many samples (the fast path and large completion calls).
+
+        ``n_tokens`` (one per id) matters only in a token-latency series, which takes the per-sample path.
+        """
+        if self.tokens:
+            id_list = np.asarray(ids, dtype=np.int64).tolist()
+            counts = [0] * len(id_list) if n_tokens is None else np.asarray(n_tokens, dtype=np.int64).tolist()
+            payloads = [None] * len(id_list) if data is None else list(data)
+            self._complete_tokens(list(zip(id_list, payloads, counts)), t)
+            return
         ids = np.asarray(ids, dtype=np.int64)
         k = ids - self.base_id
         with self.lock:
@@ -198,8 +298,12 @@ class SeriesRecorder:
                 self.event.set()
 
     # ---- helpers ----------------------------------------------------------------------------------------
-    def _log(self, k: int, data: Any) -> None:
-        self.logged.append((self.base_id - 1 + k, int(self.qsl_indices[k]), _to_bytes(data).hex().upper()))
+    def _log(self, k: int, data: Any, n_tokens: int | None = None) -> None:
+        entry: tuple[Any, ...] = (self.base_id - 1 + k, int(self.qsl_indices[k]), _to_bytes(data).hex().upper())
+        if n_tokens is not None:
+            # LoadGen 6.0.x token runs: the first token's bytes (outside Offline) and the reported count, raw
+            entry += (None if not self.needs_first_token else self._token_hex.get(k, ""), n_tokens)
+        self.logged.append(entry)
 
     def _bad_id(self, rid: int) -> None:
         if rid < self.base_id or self.closed:

@@ -16,7 +16,9 @@ from podium.loadgen import stats
 from podium.loadgen.internal import EffectiveSettings
 from podium.loadgen.issuer import IssueOutcome
 from podium.loadgen.recorder import SeriesRecorder
+from podium.loadgen.rules import V2_1, RoundRules
 from podium.loadgen.settings import Scenario
+from podium.loadgen.token_metrics import TokenEarlyStopping, TokenResult, token_early_stopping, token_results
 
 PERCENTILES = (0.50, 0.90, 0.95, 0.97, 0.99, 0.999)
 
@@ -75,9 +77,17 @@ class PerformanceResult:
     power_begin_wall_ns: int = 0
     power_end_wall_ns: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: the round whose LoadGen computed and reports these figures
+    rules: RoundRules = V2_1
+    #: LoadGen 6.0.x token latencies (``use_token_latencies``): TTFT, TPOT, token count
+    tokens: TokenResult | None = None
+    #: early stopping on TPOT then TTFT, replacing ``early_stopping`` when tokens are measured
+    token_early_stopping: TokenEarlyStopping | None = None
 
     @property
     def early_stopping_met(self) -> bool:
+        if self.tokens is not None:
+            return True if self.token_early_stopping is None else self.token_early_stopping.met
         return True if self.early_stopping is None else self.early_stopping.met
 
     @property
@@ -132,6 +142,35 @@ class PerformanceResult:
     def qps_without_loadgen_overhead(self) -> float:
         return _div(1.0, self.sample_latency_mean / 1e9)
 
+    # ---- token metrics (LoadGen 6.0.x) --------------------------------------------------------------------
+    @property
+    def token_count(self) -> int:
+        return self.tokens.token_count if self.tokens is not None else 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Offline: tokens / the last completion's latency."""
+        return _div(self.token_count, self.max_latency_s)
+
+    @property
+    def completed_tokens_per_second(self) -> float:
+        """Server: tokens / the time the last query's samples were all done."""
+        return _div(self.token_count, self.final_query_all_samples_done_time_s)
+
+    @property
+    def tokens_per_second_with_loadgen_overhead(self) -> float:
+        return _div(self.token_count, self.final_query_issued_time_s)
+
+    @property
+    def inferred_tokens_per_second(self) -> float:
+        """Offline with ``infer_token_latencies``: samples/s x the scaling factor."""
+        return _div(self.settings.token_latency_scaling_factor * self.sample_count, self.max_latency_s)
+
+    @property
+    def inferred_completed_tokens_per_second(self) -> float:
+        return _div((self.sample_count - 1) * self.settings.token_latency_scaling_factor,
+                    self.final_query_all_samples_done_time_s)
+
 
 def _div(a: float, b: float) -> float:
     if b == 0:
@@ -140,8 +179,9 @@ def _div(a: float, b: float) -> float:
 
 
 def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: SeriesRecorder,
-            timed_out: bool) -> PerformanceResult:
-    """Turn one performance series' raw times into the official figures and validity."""
+            timed_out: bool, rules: RoundRules = V2_1) -> PerformanceResult:
+    """Turn one performance series' raw times into the official figures and validity, as ``rules``' LoadGen
+    computes them (LoadGen 6.0.x: token latencies when the series measured them)."""
     scenario = settings.scenario
     spq = rec.spq
     n_issued = out.samples_issued
@@ -159,10 +199,16 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
     else:
         lat -= np.repeat(out.issued_ns, spq)
     incomplete = int(np.count_nonzero(done == 0))
+    tokens = None
+    if rules.current and settings.use_token_latencies and rec.first_np is not None and rec.n_tokens_np is not None:
+        ok = done != 0
+        origin = done - lat  # each sample's latency origin on the clock
+        tokens = token_results(lat[ok], rec.first_np[:n_issued][ok], origin[ok], rec.n_tokens_np[:n_issued][ok],
+                               settings.target_latency_percentile)
     if incomplete:
         lat = lat[done != 0]
     r = PerformanceResult(scenario=scenario, settings=settings, sut_name=sut_name,
-                          sample_count=int(len(lat)), query_count=out.queries_issued)
+                          sample_count=int(len(lat)), query_count=out.queries_issued, rules=rules, tokens=tokens)
     r.incomplete_samples = incomplete
     r.timed_out = timed_out or incomplete > 0
     r.sut_failed_samples = out.sut_failed_samples
@@ -223,18 +269,36 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
     r.min_queries_met = (out.queries_issued >= settings.min_query_count
                          and r.sample_count >= settings.min_sample_count)
     if scenario is Scenario.Server:
-        if r.target_sample_latency > settings.target_latency_ns:
-            r.perf_constraints_met = False
-            r.perf_constraints_recommendation = "Reduce target QPS to improve latency."
+        if tokens is None:
+            if r.target_sample_latency > settings.target_latency_ns:
+                r.perf_constraints_met = False
+                r.perf_constraints_recommendation = "Reduce target QPS to improve latency."
+        else:
+            parts = []
+            if tokens.target_first_token_latency > settings.server_ttft_latency:
+                parts.append("TTFT constrain not met: Reduce target QPS to improve latency.")
+            if tokens.target_tpot > settings.server_tpot_latency:
+                parts.append("TPOT constrain not met: Reduce target QPS to improve latency.")
+            if parts:
+                r.perf_constraints_met = False
+                r.perf_constraints_recommendation = "\n * ".join(parts)  # the official's wording, typo kept
 
     # early stopping uses queries issued (the official passes pr.queries_issued)
-    if scenario is Scenario.SingleStream:
+    decimals = rules.percentile_label_decimals
+    if tokens is not None:
+        r.token_early_stopping = token_early_stopping(
+            scenario.value, tokens, ql, min(nq, len(lat_sorted)) if scenario is not Scenario.MultiStream
+            else min(nq, len(ql) if ql is not None else 0), settings.target_latency_percentile,
+            settings.server_ttft_latency, settings.server_tpot_latency, decimals)
+    elif scenario is Scenario.SingleStream:
         r.early_stopping = es.early_stopping_single_stream(lat_sorted, settings.target_latency_percentile,
-                                                           queries_issued=min(nq, len(lat_sorted)))
+                                                           queries_issued=min(nq, len(lat_sorted)),
+                                                           decimals=decimals)
     elif scenario is Scenario.MultiStream:
         r.early_stopping = es.early_stopping_multi_stream(ql if ql is not None else np.zeros(0, np.int64),
                                                           settings.target_latency_percentile,
-                                                          queries_issued=min(nq, len(ql) if ql is not None else 0))
+                                                          queries_issued=min(nq, len(ql) if ql is not None else 0),
+                                                          decimals=decimals)
     elif scenario is Scenario.Server:
         r.early_stopping = es.early_stopping_server(lat_sorted, settings.target_latency_ns,
                                                     settings.target_latency_percentile,
@@ -289,23 +353,32 @@ def detail_metrics(r: PerformanceResult) -> dict[str, Any]:
             rec += f"{r.incomplete_samples} samples never completed (completion timeout). "
         if r.sut_failed_samples:
             rec += f"{r.sut_failed_samples} samples failed in the SUT (answered empty)."
-        m["result_invalid_reason"] = rec  # verbatim: the official keeps the trailing space after each part
-    m["early_stopping_result"] = (r.early_stopping.text if r.early_stopping else "").replace("\n", " ")
+        # verbatim: the official keeps the trailing space after each part; LoadGen 6.0.x flattens newlines
+        m["result_invalid_reason"] = rec.replace("\n", " ") if r.rules.current else rec
+    if r.tokens is not None:
+        tes = r.token_early_stopping
+        m["early_stopping_ttft_result"] = (tes.ttft.text if tes and tes.ttft else "").replace("\n", " ")
+        m["early_stopping_tpot_result"] = (tes.tpot.text if tes and tes.tpot else "").replace("\n", " ")
+    else:
+        m["early_stopping_result"] = (r.early_stopping.text if r.early_stopping else "").replace("\n", " ")
     m["result_query_count"] = r.query_count
     if r.scenario is Scenario.Server:
         m["result_overlatency_query_count"] = r.overlatency_query_count
+    es_last = r.early_stopping
+    if r.tokens is not None:
+        es_last = r.token_early_stopping.last if r.token_early_stopping else None
     if r.scenario is Scenario.SingleStream:
         m["result_qps_with_loadgen_overhead"] = r.qps_with_loadgen_overhead
         m["result_qps_without_loadgen_overhead"] = r.qps_without_loadgen_overhead
-        m["early_stopping_latency_ss"] = (r.early_stopping.estimate_ns or 0) if r.early_stopping else 0
-        m["early_stopping_latency_ms"] = (r.early_stopping.estimate_99_ns or 0) if r.early_stopping else 0
+        m["early_stopping_latency_ss"] = (es_last.estimate_ns or 0) if es_last else 0
+        m["early_stopping_latency_ms"] = (es_last.estimate_99_ns or 0) if es_last else 0
     elif r.scenario is Scenario.MultiStream:
         m["result_min_query_latency_ns"] = r.query_latency_min
         m["result_max_query_latency_ns"] = r.query_latency_max
         m["result_mean_query_latency_ns"] = r.query_latency_mean
         for p in PERCENTILES:
             m[f"result_{pct_label(p)}_percentile_per_query_latency_ns"] = r.query_percentiles.get(p, 0)
-        m["early_stopping_latency_ms"] = (r.early_stopping.estimate_ns or 0) if r.early_stopping else 0
+        m["early_stopping_latency_ms"] = (es_last.estimate_ns or 0) if es_last else 0
     elif r.scenario is Scenario.Server:
         m["result_scheduled_samples_per_sec"] = r.scheduled_samples_per_second
         m["result_completed_samples_per_sec"] = r.completed_samples_per_second
@@ -316,4 +389,34 @@ def detail_metrics(r: PerformanceResult) -> dict[str, Any]:
     m["result_mean_latency_ns"] = r.sample_latency_mean
     for p in PERCENTILES:
         m[f"result_{pct_label(p)}_percentile_latency_ns"] = r.sample_percentiles.get(p, 0)
+    if r.tokens is not None:
+        _token_metrics(m, r)
+    if r.rules.current and r.settings.infer_token_latencies:
+        if r.scenario is Scenario.Server:
+            m["result_inferred_completed_tokens_per_second"] = r.inferred_completed_tokens_per_second
+        elif r.scenario is Scenario.Offline:
+            m["result_inferred_tokens_per_second"] = r.inferred_tokens_per_second
     return m
+
+
+def _token_metrics(m: dict[str, Any], r: PerformanceResult) -> None:
+    """The LoadGen 6.0.x token keys of the detail log, in its order."""
+    t = r.tokens
+    assert t is not None
+    if r.scenario is Scenario.Offline:
+        m["result_tokens_per_second"] = r.tokens_per_second
+        return
+    m["result_first_token_min_latency_ns"] = t.first_token_latency_min
+    m["result_first_token_max_latency_ns"] = t.first_token_latency_max
+    m["result_first_token_mean_latency_ns"] = t.first_token_latency_mean
+    for p in PERCENTILES:
+        m[f"result_first_token_{pct_label(p)}_percentile_latency_ns"] = t.first_token_percentiles.get(p, 0)
+    m["result_token_throughput_with_loadgen_overhead"] = r.tokens_per_second_with_loadgen_overhead
+    # the official divides by the mean latency in ns (not s) times the count: kept as it logs it
+    m["result_token_throughput"] = _div(float(t.token_count), float(r.sample_latency_mean) * r.sample_count)
+    for p in PERCENTILES:
+        m[f"result_time_per_output_token_{pct_label(p)}_percentile_ns"] = t.tpot_percentiles.get(p, 0)
+    m["result_time_to_output_token_min"] = t.time_per_output_token_min
+    m["result_time_to_output_token_max"] = t.time_per_output_token_max
+    m["result_time_to_output_token_mean"] = t.time_per_output_token_mean
+    m["result_completed_tokens_per_second"] = r.completed_tokens_per_second

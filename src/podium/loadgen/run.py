@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
 import podium
-from podium.errors import PodiumError, RunInterrupted
+from podium.errors import PodiumError, RunInterrupted, SettingError
 from podium.files import atomic_open, result_path, write_error, write_json_atomic, write_text_atomic
 from podium.loadgen import logs
 from podium.loadgen.clock import Clock, RealClock
@@ -30,12 +30,12 @@ from podium.loadgen.record import RecordContributor, build_record, contribute_al
 from podium.loadgen.session import ACTIVE, ACTIVE_LOCK, Session, catch_sigint
 from podium.loadgen.recorder import SeriesRecorder
 from podium.loadgen.results import INTERRUPTED_REASON, PerformanceResult, compute
-from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
+from podium.loadgen.rules import DEFAULT_ROUND, RoundRules, round_rules
 from podium.loadgen.sampling import SequenceGen, accuracy_log_offset, accuracy_log_probability, log_mask
 from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_sets, generate_schedule
 from podium.loadgen.samples_file import write_samples_file
 from podium.loadgen.trace import TraceWriter
-from podium.loadgen.settings import LogSettings, RunOptions, Scenario, TestMode, TestSettings
+from podium.loadgen.settings import CURRENT_ONLY_FIELDS, LogSettings, RunOptions, Scenario, TestMode, TestSettings
 from podium.loadgen.types import QuerySampleLibrary, SystemUnderTest
 
 _T = TypeVar("_T")
@@ -149,9 +149,11 @@ def start_test(
     options: RunOptions | None = None,
     audit_config: str | os.PathLike[str] | None = "audit.config",
     clock: Clock | None = None,
-    rules: RoundRules = DEFAULT_ROUND,
+    rules: RoundRules | str | None = None,
     extra_result: dict[str, Any] | None = None,
     contributors: Sequence[RecordContributor] = (),
+    *,
+    round: RoundRules | str | None = None,
 ) -> TestResult:
     """Run one LoadGen test and write the official logs plus ``podium/podium_result.json``.
 
@@ -169,7 +171,13 @@ def start_test(
 
     ``podium/podium_result.json`` (the run record, see ``podium.loadgen.record``) is written once, at the end:
     ``extra_result`` and each of ``contributors``' parts are in it; nothing rewrites it afterwards.
+
+    ``round`` (a name such as ``"v6.1"`` or a ``RoundRules``; ``rules`` is the older spelling) picks the LoadGen
+    behaviour and logs of that round; None is ``DEFAULT_ROUND``. A v2.1 run refuses settings only LoadGen 6.0.x
+    has (token latencies, ``accuracy_sample_count_override``, TEST05 seeds) with a one-line ``SettingError``.
     """
+    rules = round_rules(round if round is not None else (rules if rules is not None else DEFAULT_ROUND))
+    _check_round_settings(settings, rules)
     log_settings = log_settings or LogSettings()
     options = options or RunOptions()
     clock = clock or RealClock(options.spin_margin_ns)
@@ -238,9 +246,17 @@ def start_test(
                   file=sys.stderr)
             entries = _config.parse_config_file(audit_config)
             requested = _config.apply_config(settings, entries, "*", settings.scenario, source=str(audit_config))
+        if rules.current and requested.test05:
+            # LoadGen 6.0.x runs TEST05 from its own settings: performance mode with the test05_* seeds
+            detail.warning("Test05 flag detected Overriding random seeds")
+            requested = requested.copy(mode=TestMode.PerformanceOnly,
+                                       qsl_rng_seed=requested.test05_qsl_rng_seed,
+                                       sample_index_rng_seed=requested.test05_sample_index_rng_seed,
+                                       schedule_rng_seed=requested.test05_schedule_rng_seed)
         mode = TestMode(requested.mode)
-        eff = effective_settings(requested, int(qsl.performance_sample_count))
-        logs.log_effective_settings(detail, eff, mode.value)
+        eff = effective_settings(requested, int(qsl.performance_sample_count),
+                                 int(qsl.total_sample_count) if rules.current else None)
+        logs.log_effective_settings(detail, eff, mode.value, current=rules.current)
         if eff.performance_sample_count <= 0 or qsl.total_sample_count <= 0:
             raise PodiumError(f"QSL {getattr(qsl, 'name', '')!r}: total ({qsl.total_sample_count}) and performance "
                               f"({eff.performance_sample_count}) sample counts must be positive")
@@ -274,7 +290,9 @@ def start_test(
             else:
                 seq.skip_values(n)
             rec = SeriesRecorder(clock.now, first + 1, n, schedule.samples_per_query, s_eff.scenario,
-                                 schedule.samples, mask, log_all, session._error)
+                                 schedule.samples, mask, log_all, session._error,
+                                 tokens=rules.current and s_eff.use_token_latencies,
+                                 needs_first_token=s_eff.scenario is not Scenario.Offline)
             session.rec = rec
             session.series_name = series_mode.value
             session.schedule, session.scenario = schedule, s_eff.scenario
@@ -334,7 +352,8 @@ def start_test(
             return out, rec, schedule
 
         def measured(s_eff: EffectiveSettings, out: IssueOutcome, rec: SeriesRecorder) -> PerformanceResult:
-            p = compute(s_eff, sut_name, out, rec, timed_out or (session.aborted and not session.interrupted))
+            p = compute(s_eff, sut_name, out, rec, timed_out or (session.aborted and not session.interrupted),
+                        rules)
             if session.interrupted:
                 p.interrupted = True
                 p.timed_out = timed_out  # samples cut short by Ctrl-C are not a completion timeout
@@ -343,7 +362,8 @@ def start_test(
         sets = None
         if mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
             detail.log("generic_message", "Starting accuracy mode")
-            sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
+            sets = generate_loadable_sets(int(qsl.total_sample_count), eff,
+                                          eff.accuracy_sample_count if rules.current else None)
             for loaded in sets:
                 load(loaded)
                 run_series(loaded, TestMode.AccuracyOnly)
@@ -352,12 +372,13 @@ def start_test(
                     break
         if mode in (TestMode.PerformanceOnly, TestMode.SubmissionRun) and not session.aborted:
             detail.log("generic_message", "Starting performance mode")
-            sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
+            sets = generate_loadable_sets(int(qsl.total_sample_count), eff,
+                                          eff.performance_sample_count if rules.current else None)
             loaded = sets[0]
             load(loaded)
             out, rec, schedule = run_series(loaded, TestMode.PerformanceOnly)
             perf = measured(eff, out, rec)
-            logs.log_results(detail, perf)
+            logs.log_results(detail, perf, num_errors=rules.current)
             if options.write_samples:
                 try:
                     samples_written = write_samples_file(outdir, eff.scenario.value, out, rec,
@@ -376,7 +397,7 @@ def start_test(
 
             perf = find_peak_performance(eff, qsl, detail, load, probe, unload)
             if perf is not None:
-                logs.log_results(detail, perf)
+                logs.log_results(detail, perf, num_errors=rules.current)
     except _SeriesFailure as exc:
         session.failure = str(exc)
         session.failure_exc = exc.__cause__ or exc
@@ -406,8 +427,7 @@ def start_test(
         # write (a full disk) costs no other.
         lines: list[str] = []
         if perf is not None:
-            lines.extend(logs.summary_lines(perf, mode.value, rules.percentile_label_decimals,
-                                            rules.server_headline))
+            lines.extend(logs.summary_lines(perf, mode.value))
         elif session.interrupted or session.failure:
             reasons = ([INTERRUPTED_REASON] if session.interrupted else []) + (
                 [f"The run failed: {session.failure}."] if session.failure else [])
@@ -453,6 +473,17 @@ def start_test(
     if session.interrupted:
         raise RunInterrupted("interrupted (Ctrl-C)", result=result)
     return result
+
+
+def _check_round_settings(settings: TestSettings, rules: RoundRules) -> None:
+    """Refuse, in one line, settings the round's LoadGen does not have (v2.1 and the 6.0-only fields)."""
+    if rules.current:
+        return
+    for name, default in CURRENT_ONLY_FIELDS.items():
+        if getattr(settings, name) != default:
+            raise SettingError(f"TestSettings.{name} = {getattr(settings, name)!r}: round {rules.name} has no "
+                               f"such setting (LoadGen 6.0.x added it); run with round v6.0 or later, or leave "
+                               f"it at {default!r}")
 
 
 def _log_version(detail: logs.DetailLog, rules: RoundRules) -> None:

@@ -42,16 +42,27 @@ class Schedule:
         return len(self.scheduled_ns)
 
 
-def generate_loadable_sets(total_count: int, settings: EffectiveSettings) -> list[LoadableSet]:
-    """Shuffle 0..total-1 with the QSL RNG and cut it into sets of performance_sample_count."""
+def generate_loadable_sets(total_count: int, settings: EffectiveSettings,
+                           sample_count: int | None = None) -> list[LoadableSet]:
+    """Shuffle the candidate indices with the QSL RNG and cut them into sets of performance_sample_count.
+
+    v2.1 shuffles every QSL index (``sample_count`` None). LoadGen 6.0.x passes how many it draws from: the
+    performance sample count in performance mode, the accuracy sample count in accuracy mode; the candidates
+    are then the first ``min(sample_count, total_count)`` indices, so a performance set is always drawn from
+    the first N samples of the QSL.
+    """
+    n = total_count if sample_count is None else min(int(sample_count), total_count)
     eng = _rng.Mt19937(settings.qsl_rng_seed)
-    order = _rng.shuffled_range(eng, total_count).tolist()
+    order = _rng.shuffled_range(eng, n).tolist()
     size = settings.performance_sample_count
     pad = settings.samples_per_query - 1 if settings.scenario is Scenario.MultiStream else 0
     sets: list[LoadableSet] = []
-    for start in range(0, total_count, size):
+    for start in range(0, n, size):
         chunk = order[start:start + size]
-        sets.append(LoadableSet(indices=chunk + chunk[:pad], distribution_end=len(chunk)))
+        padded = list(chunk)
+        for i in range(pad):  # the official appends set[i]: a set shorter than the padding rereads its start
+            padded.append(padded[i])
+        sets.append(LoadableSet(indices=padded, distribution_end=len(chunk)))
     return sets
 
 
@@ -73,10 +84,18 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
     """Pre-generate all queries of a series, consuming the sample and schedule RNGs as the official does.
 
     ``mode`` is the series' mode: AccuracyOnly or PerformanceOnly (FindPeakPerformance probes run as
-    PerformanceOnly).
+    PerformanceOnly). ``rules_equal_issue_scope`` is the round's: "singlestream_offline" (v2.1: equal issue
+    in SingleStream, Offline padding in every mode) or "all" (LoadGen 6.0.x: equal issue in every scenario,
+    in performance mode the query count padded to whole passes over the loaded set and grown by a pass while
+    the minimum duration is not covered).
+
+    The sample choice follows the official precedence in every mode: ``performance_issue_unique`` (the
+    unique list), then ``performance_issue_same``, then equal issue, then the mode's own distribution (a
+    shuffle of the loaded set in accuracy mode, uniform draws in performance mode).
     """
     scenario = settings.scenario
     accuracy = mode is TestMode.AccuracyOnly
+    current = rules_equal_issue_scope == "all"
     L = loaded.indices
     n = loaded.distribution_end
     nL = len(L)
@@ -94,21 +113,23 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
     stride = spq if scenario is Scenario.MultiStream else 1
     n_starts = len(range(0, n, stride))
 
-    # Construction order matters: each shuffle below consumes sample_rng even when its list goes unused.
-    unique_list = None
-    if accuracy:
-        unique_list = _rng.shuffled_range(sample_rng, n_starts) * stride
-    unique_perf = _rng.shuffled_range(sample_rng, n_starts) * stride
-    if not accuracy:
-        unique_list = unique_perf if settings.performance_issue_unique else None
-    equal_issue_parts = []
-    j = 0
-    while j < min_queries:
-        equal_issue_parts.append(_rng.shuffled_range(sample_rng, nL))
-        j += nL
-    equal_issue = np.concatenate(equal_issue_parts) if equal_issue_parts else np.zeros(0, np.int64)
+    # Construction order matters: each distribution below consumes sample_rng when it is built, used or not.
+    accuracy_list = _rng.shuffled_range(sample_rng, n_starts) * stride if accuracy else None
+    unique_list = _rng.shuffled_range(sample_rng, n_starts) * stride
+    equal_issue = _equal_issue_list(sample_rng, min_queries, nL)
 
-    if settings.sample_concatenate_permutation and scenario is Scenario.Offline and spq % nL != 0:
+    concat = settings.sample_concatenate_permutation
+    pad_queries = 0  # LoadGen 6.0.x: the query count is a whole number of passes over the loaded set
+    if current:
+        if concat and not accuracy:
+            if scenario is Scenario.Offline:
+                if spq % nL:
+                    spq += nL - spq % nL
+            else:
+                if min_queries % nL:
+                    min_queries += nL - min_queries % nL
+                pad_queries = nL
+    elif concat and scenario is Scenario.Offline and spq % nL != 0:
         spq += nL - spq % nL
 
     L_np = np.asarray(L, dtype=np.int32)
@@ -116,10 +137,13 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
 
     # --- how many queries, and when ---
     if scenario is Scenario.Server:
-        scheduled, duration = _poisson_schedule(schedule_rng, settings.target_qps, gen_duration, min_queries)
+        scheduled, duration = _poisson_schedule(schedule_rng, settings.target_qps, gen_duration, min_queries,
+                                                pad_queries)
     else:
         interval = _rng.constant_interval_ns(settings.target_qps)
         count = _constant_rate_query_count(gen_duration, min_queries, interval)
+        if pad_queries and count > min_queries:
+            count = min_queries + -(-(count - min_queries) // pad_queries) * pad_queries
         scheduled = np.arange(count, dtype=np.int64) * interval
         duration = count * interval
 
@@ -127,14 +151,14 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
 
     # --- which samples ---
     if scenario is Scenario.Offline:
-        if settings.performance_issue_same and not accuracy:
+        if settings.performance_issue_same:
             one = np.full(spq, L_np[same] if same < nL else 0, dtype=np.int32)
         else:
             reps, rem = divmod(spq, nL)
             blocks = []
             for _ in range(reps):
                 block = L_np.copy()
-                if settings.sample_concatenate_permutation:  # the official shuffles in accuracy mode too
+                if concat:  # the official shuffles each copy of the loaded set, in accuracy mode too
                     perm = _rng.shuffled_range(sample_rng, nL)
                     block = block[perm]
                 blocks.append(block)
@@ -147,23 +171,26 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
                         generated_duration_ns=int(duration))
 
     if scenario is Scenario.MultiStream:
-        if unique_list is not None:
+        if settings.performance_issue_unique:
             starts = _cycle_take(unique_list, count, strict=True)
         elif settings.performance_issue_same:
             starts = np.full(count, same, dtype=np.int64)
+        elif accuracy_list is not None:
+            starts = _cycle_take(accuracy_list, count, strict=True)
         else:
             starts = _rng.uniform_int_array(sample_rng, 0, n - 1, count)
         pos = starts[:, None] + np.arange(spq, dtype=np.int64)[None, :]
         samples = L_np[pos.reshape(-1)]
     else:
-        use_equal_issue = settings.sample_concatenate_permutation and (
-            scenario is Scenario.SingleStream or rules_equal_issue_scope == "all")
-        if unique_list is not None:
+        use_equal_issue = concat and (scenario is Scenario.SingleStream or current)
+        if settings.performance_issue_unique:
             pos = _cycle_take(unique_list, count, strict=True)
         elif settings.performance_issue_same:
             pos = np.full(count, same, dtype=np.int64)
         elif use_equal_issue:
             pos = _cycle_take(equal_issue, count, strict=False)
+        elif accuracy_list is not None:
+            pos = _cycle_take(accuracy_list, count, strict=True)
         else:
             samples = _uniform_samples(sample_rng, L_np, n, count)
             return Schedule(samples=samples, scheduled_ns=scheduled, samples_per_query=spq,
@@ -171,6 +198,22 @@ def generate_schedule(settings: EffectiveSettings, loaded: LoadableSet, mode: Te
         samples = L_np[pos]
     return Schedule(samples=samples, scheduled_ns=scheduled, samples_per_query=spq,
                     generated_duration_ns=int(duration))
+
+
+def _equal_issue_list(eng: "_rng.Mt19937", min_queries: int, set_size: int) -> np.ndarray:
+    """The official ``SampleDistributionEqualIssue``: one shuffle per pass, each of the previous pass's order.
+
+    The passes are cumulative (each shuffles the vector the last one left), so pass 2 is not a fresh
+    permutation of 0..n-1 but a shuffle of pass 1.
+    """
+    if set_size <= 0 or min_queries <= 0:
+        return np.zeros(0, np.int64)
+    order = list(range(set_size))
+    parts = []
+    for _ in range(0, min_queries, set_size):
+        _rng.shuffle(eng, order)
+        parts.append(np.array(order, dtype=np.int64))
+    return np.concatenate(parts)
 
 
 def _uniform_samples(eng: "_rng.Mt19937", L_np: np.ndarray, n: int, count: int) -> np.ndarray:
@@ -194,14 +237,16 @@ def _cycle_take(values: np.ndarray, count: int, strict: bool) -> np.ndarray:
 
 
 def _poisson_schedule(eng: "_rng.Mt19937", qps: float, gen_duration: int,
-                      min_queries: int) -> tuple[np.ndarray, int]:
+                      min_queries: int, pad_queries: int = 0) -> tuple[np.ndarray, int]:
     """Exponential inter-arrival offsets, as many queries as the official loop generates.
 
     Query k is scheduled at offsets[k] (offsets[0] = 0, offsets[k] = sum of the first k intervals); the
     count is the smallest K >= 1 with offsets[K-1] >= gen_duration and K >= min_queries, and the logged
-    duration is offsets[K]. Draws in bounded chunks into one preallocated array (sized for the expected count
-    plus six standard deviations), so generation never holds more than one chunk of temporaries; drawing
-    past the end only consumes words of an engine that is discarded after this series.
+    duration is offsets[K]. With ``pad_queries`` (LoadGen 6.0.x equal issue) K is further rounded up to
+    ``min_queries`` plus whole multiples of it, as the official loop grows its minimum by one pass each time it
+    reaches it before the duration. Draws in bounded chunks into one preallocated array (sized for the
+    expected count plus six standard deviations), so generation never holds more than one chunk of
+    temporaries; drawing past the end only consumes words of an engine that is discarded after this series.
     """
     expected = qps * max(gen_duration, 0) * 1e-9
     cap = max(int(expected + 6 * expected ** 0.5) + 1024, min_queries + 1024)
@@ -224,6 +269,8 @@ def _poisson_schedule(eng: "_rng.Mt19937", qps: float, gen_duration: int,
         if last >= gen_duration and filled > min_queries + 1:
             first = int(np.argmax(offsets[:filled] >= gen_duration))
             K = max(first + 1, min_queries, 1)
+            if pad_queries and K > min_queries:
+                K = min_queries + -(-(K - min_queries) // pad_queries) * pad_queries
             if K < filled:
                 result = offsets[:K]
                 return (result.copy() if K < len(offsets) // 2 else result), int(offsets[K])

@@ -58,6 +58,15 @@ class Session:
             return
         rec.complete_ids(ids, data, t)
 
+    def first_token(self, responses: Any) -> None:
+        """First tokens of samples (LoadGen 6.0.x ``FirstTokenComplete``); same contract as ``complete``."""
+        t = self._now()
+        rec = self.rec
+        if rec is None:
+            self._error("error_runtime", "Received a first token outside of a running series.")
+            return
+        rec.first_token(responses, t)
+
     def _error(self, key: str, message: str) -> None:
         if self.detail is not None:
             self.detail.log(key, message, error=True, depth=2)
@@ -89,6 +98,22 @@ def progress() -> dict[str, Any] | None:
         d.update(completed=rec.completed, generated=rec.n, issued=issued, series_elapsed_s=elapsed_ns / 1e9,
                  expected_s=session.expected_s)
     return d
+
+
+def first_token_complete(responses: Any) -> None:
+    """Report the first token of samples to the running test (the official ``FirstTokenComplete``).
+
+    Callable from any thread while a test runs, once per sample, before that sample's completion; each
+    response is ``(id, data)`` (a ``QuerySampleResponse``), the data being the first token's bytes, copied
+    before the call returns when the sample is accuracy-logged. TTFT is measured from the sample's scheduled
+    time (Server) or its query's issue (other scenarios) to this call. With no test running the call is
+    counted as a stray error, never raised.
+    """
+    with ACTIVE_LOCK:
+        session = ACTIVE[-1] if ACTIVE else None
+    if session is None:
+        return
+    session.first_token(responses)
 
 
 def abort_test() -> None:

@@ -1,4 +1,7 @@
-"""``TestSettings``: every v2.1 LoadGen setting with its official name, default and unit (spec loadgen.md §3.1).
+"""``TestSettings``: every LoadGen setting with its official name, default and unit (spec loadgen.md §3.1).
+
+The fields of round v2.1, then those LoadGen 6.0.x added (accuracy_sample_count_override, the token-latency
+settings, TEST05's seeds); a v2.1 run refuses a 6.0-only field set away from its default.
 
 Times are integer nanoseconds where the official field is ``*_ns`` and milliseconds where it is ``*_ms``;
 percentiles are fractions (0.90), exactly as the official ``mlperf::TestSettings`` holds them.
@@ -99,10 +102,42 @@ class TestSettings:
     performance_issue_same: bool = False
     performance_issue_same_index: int = 0
     performance_sample_count_override: int = 0
+    # ---- LoadGen 6.0.x (rounds v6.0, v6.1) ----
+    #: accuracy mode covers QSL indices [0, N) when non-zero (else the QSL's total count)
+    accuracy_sample_count_override: int = 0
+    #: measure first-token latency (TTFT) and time per output token (TPOT); responses carry ``n_tokens``
+    use_token_latencies: bool = False
+    #: Server TTFT bound, ns (the binding's ``ttft_latency``; mlperf.conf ``Server.ttft_latency`` in ms)
+    server_ttft_latency: int = 100_000_000
+    #: Server TPOT bound, ns (the binding's ``tpot_latency``)
+    server_tpot_latency: int = 100_000_000
+    #: report tokens/s inferred from samples/s x ``token_latency_scaling_factor`` (GPT-J's metric)
+    infer_token_latencies: bool = False
+    token_latency_scaling_factor: int = 0
+    #: TEST05 (rounds before v5.0): run with the test05_* seeds instead of the round's
+    test05: bool = False
+    test05_qsl_rng_seed: int = 0
+    test05_sample_index_rng_seed: int = 0
+    test05_schedule_rng_seed: int = 0
 
     def copy(self, **changes: object) -> "TestSettings":
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # fields are checked by replace
+
+
+#: The TestSettings fields only LoadGen 6.0.x has, with their defaults (a v2.1 run refuses any other value).
+CURRENT_ONLY_FIELDS: dict[str, object] = {
+    "accuracy_sample_count_override": 0,
+    "use_token_latencies": False,
+    "server_ttft_latency": 100_000_000,
+    "server_tpot_latency": 100_000_000,
+    "infer_token_latencies": False,
+    "token_latency_scaling_factor": 0,
+    "test05": False,
+    "test05_qsl_rng_seed": 0,
+    "test05_sample_index_rng_seed": 0,
+    "test05_schedule_rng_seed": 0,
+}
 
 
 @dataclass

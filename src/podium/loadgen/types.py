@@ -20,10 +20,12 @@ class QuerySample(NamedTuple):
 
 
 class QuerySampleResponse(NamedTuple):
-    """The answer for one sample: its id and the response data (bytes, a numpy array, or None for empty)."""
+    """The answer for one sample: its id, the response data (bytes, a numpy array, or None for empty) and,
+    for token-latency runs (LoadGen 6.0.x rounds), how many tokens it holds."""
 
     id: int
     data: bytes | bytearray | memoryview | np.ndarray | None = None
+    n_tokens: int = 0
 
 
 ResponseData = bytes | bytearray | memoryview | np.ndarray | None
