@@ -280,7 +280,9 @@ def start_test(
             n = len(schedule.samples)
             first = seq.take_ids(n)
             detail.log("generated_query_count", schedule.query_count)
-            detail.log("generated_samples_per_query", s_eff.samples_per_query)
+            # v2.1 logs the setting; LoadGen 6.0.x the series' own query size (Offline accuracy, equal issue)
+            detail.log("generated_samples_per_query",
+                       schedule.samples_per_query if rules.current else s_eff.samples_per_query)
             detail.log("generated_query_duration", schedule.generated_duration_ns)
             mask = None
             log_all = series_mode is TestMode.AccuracyOnly
