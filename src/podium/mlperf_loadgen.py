@@ -1,4 +1,14 @@
-"""Drop-in replacement for the official ``mlperf_loadgen`` Python binding (round v2.1), on podium's LoadGen.
+"""Drop-in replacement for the official ``mlperf_loadgen`` Python binding, on podium's LoadGen.
+
+The binding follows a round: ``v6.1`` or ``v6.0`` (the official LoadGen 6.0.17 binding, PyPI
+``mlcommons-loadgen``) or ``v2.1`` (the round-v2.1 binding). The round is the one named by the environment
+variable ``PODIUM_ROUND`` when the module is used (default: the newest, as installing the newest official
+package would give), or the one set by ``SetRound("v2.1")`` (podium's, called before ``StartTest``). In a
+6.0 round the module has the 6.0.17 names and behaviour: every ``TestSettings`` field (token latencies,
+``accuracy_sample_count_override``, TEST05 seeds), ``FirstTokenComplete``, ``QuerySampleResponse(id, data,
+size, n_tokens)``, ``ConstructQDL``/``DestroyQDL``, ``FromConfig(path, model, scenario, conf_type=1)`` with the
+round's built-in mlperf.conf; in v2.1 those 6.0-only names do not exist (``AttributeError``), as with the v2.1
+binding.
 
 A harness written against the official binding runs unchanged after ``import podium.mlperf_loadgen as lg``::
 
@@ -22,6 +32,10 @@ Names, defaults, enum values and call semantics follow the official v2.1 binding
 * ``TestSettings.FromConfig`` reads the file with podium's strict parser (``podium.loadgen.config``):
   0 on success, ``-ENOENT`` when the file cannot be opened, ``-EINVAL`` for any malformed entry (the
   one-line ``file:line: ...`` reason is printed to stderr); the settings are left untouched on error.
+  In a 6.0 round, as 6.0.17: ``conf_type=1`` (user.conf) first applies the round's built-in mlperf.conf on
+  the process's first such call (a later one is "Multiple conf files are used", printed to stderr and logged
+  as ``error_invalid_config`` by the next ``StartTest``), ``conf_type=0`` applies the built-in conf only (the
+  path is not read), and a user.conf may not set the seeds or ``accuracy_log_probability``.
   ``model`` is matched verbatim, as the official does: ``bert-99`` reads ``bert-99.*`` keys, never ``bert.*``
   ones (podium's own settings builder maps benchmark names; the drop-in does not).
 * Attribute assignments are type-checked as pybind11 checks them (a float for an integer field, an int for
@@ -32,7 +46,7 @@ Deliberate differences from the official binding:
 * ``FromConfig`` is podium-strict: lines the official parser silently ignores or misreads are errors
   (``-EINVAL``), and the scenario must be spelt exactly ``SingleStream``, ``MultiStream``, ``Server`` or
   ``Offline`` (the official silently skips every scenario-specific key for another spelling).
-  ``conf_type`` (a later binding's 4th argument) is accepted and ignored: v2.1 semantics apply.
+  In round v2.1, ``conf_type`` (a later binding's 4th argument) is accepted and ignored.
   A UTF-8 byte-order mark at the start of the file is skipped (the official makes it part of the first
   key, which then silently never matches).
 * ``StartTest`` does not raise for podium's user errors (``PodiumError``): the message is printed to stderr
@@ -50,7 +64,10 @@ Deliberate differences from the official binding:
   a second concurrent call raises ``RuntimeError``.
 * Extras of later official bindings that are harmless in v2.1 terms: the ``TestSettings`` fields
   ``sample_concatenate_permutation``, ``accuracy_log_sampling_target``, ``server_num_issue_query_threads``
-  and the ``n_tokens`` field / 4-argument constructor of ``QuerySampleResponse`` (stored, unused).
+  and the ``n_tokens`` field / 4-argument constructor of ``QuerySampleResponse`` (stored, unused in v2.1).
+* ``server_num_issue_query_threads`` > 0 (6.0 rounds): Python cannot register issue threads, so the official
+  waits 10 s, logs the thread-count mismatch and, in Server, then waits forever; podium logs the same error at
+  once and issues from its own thread.
 """
 
 from __future__ import annotations
@@ -71,6 +88,7 @@ import numpy as np
 
 from podium.errors import ConfigError, PodiumError
 from podium.loadgen import config as _config
+from podium.loadgen import rules as _rules
 from podium.loadgen import run as _run
 from podium.loadgen import session as _session
 from podium.loadgen import settings as _ps
@@ -90,6 +108,7 @@ __all__ = [
     "QuerySample",
     "QuerySampleResponse",
     "QuerySamplesComplete",
+    "SetRound",
     "StartTest",
     "StartTestWithLogSettings",
     "TestMode",
@@ -107,6 +126,49 @@ _clock_factory: Callable[[], Any] | None = None
 _run_options: _ps.RunOptions | None = None
 #: The ``podium.loadgen.TestResult`` of the last StartTest (None if it failed before producing one).
 _last_result: _run.TestResult | None = None
+
+#: The round set by ``SetRound`` (None: ``PODIUM_ROUND``, else the newest).
+_round_override: _rules.RoundRules | None = None
+#: LoadGen 6.0.x FromConfig(conf_type=1) calls in this process (the official keeps a static count)
+_user_conf_count = 0
+#: errors FromConfig could not log yet (no test running): the next StartTest logs them
+_pending_config_errors: list[str] = []
+
+#: Names only the 6.0.17 binding has: absent (AttributeError) in round v2.1.
+_CURRENT_ONLY_SETTINGS = frozenset({
+    "accuracy_sample_count_override", "use_token_latencies", "ttft_latency", "tpot_latency",
+    "infer_token_latencies", "token_latency_scaling_factor", "test05", "test05_qsl_rng_seed",
+    "test05_sample_index_rng_seed", "test05_schedule_rng_seed",
+})
+_CURRENT_ONLY_FUNCTIONS = frozenset({"FirstTokenComplete", "ConstructQDL", "DestroyQDL"})
+
+
+def SetRound(name: str | None) -> None:
+    """Make the module follow round ``name`` (``v2.1``, ``v6.0``, ``v6.1``) instead of ``PODIUM_ROUND``;
+    None goes back to the environment. Podium's own call (the official module is built for one round)."""
+    global _round_override
+    _round_override = None if name is None else _rules.round_rules(name)
+
+
+def Round() -> str:
+    """The round the module follows now (podium's own call)."""
+    return _current_round().name
+
+
+def _current_round() -> _rules.RoundRules:
+    return _round_override if _round_override is not None else _rules.env_round(_rules.NEWEST)
+
+
+def __getattr__(name: str) -> Any:
+    """The 6.0-only functions exist only while the round is a 6.0 one (PEP 562)."""
+    if name in _CURRENT_ONLY_FUNCTIONS:
+        rules = _current_round()
+        if rules.current:
+            return globals()["_" + name]
+        raise AttributeError(f"module 'mlperf_loadgen' has no attribute {name!r} in round {rules.name} "
+                             "(LoadGen 6.0.x added it; set PODIUM_ROUND=v6.1 or call SetRound)")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _U64_MAX = 2**64 - 1
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
@@ -249,13 +311,17 @@ class _Struct:
         cls = type(self)
         self._v = {name: getattr(cls, name).default for name in cls._fields}
 
+    def _visible(self) -> tuple[str, ...]:
+        """The fields the round's binding has (all of them but in a TestSettings under round v2.1)."""
+        return self._fields
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={self._v[k]!s}" if isinstance(self._v[k], enum.Enum) else f"{k}={self._v[k]!r}"
-                          for k in self._fields)
+                          for k in self._visible())
         return f"{type(self).__name__}({inner})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return dict(self._v)
+        return {k: self._v[k] for k in self._visible()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]
@@ -265,11 +331,27 @@ class _Struct:
 
 # ------------------------------------------------------------------------------------------ TestSettings
 class TestSettings(_Struct):
-    """The official ``mlperf_loadgen.TestSettings``: every v2.1 setting, with the official defaults and units
-    (``*_ns`` nanoseconds, ``*_ms`` milliseconds, percentiles and probabilities as fractions)."""
+    """The official ``mlperf_loadgen.TestSettings``: every setting of the round's binding, with the official
+    defaults and units (``*_ns`` nanoseconds, ``*_ms`` milliseconds, percentiles and probabilities as
+    fractions; ``ttft_latency``/``tpot_latency`` ns). The 6.0-only fields raise ``AttributeError`` in v2.1."""
 
     __test__ = False  # not a pytest test class
     __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _CURRENT_ONLY_SETTINGS:
+            _require_current(name)
+        return object.__getattribute__(self, name)
+
+    def _visible(self) -> tuple[str, ...]:
+        if _current_round().current:
+            return self._fields
+        return tuple(f for f in self._fields if f not in _CURRENT_ONLY_SETTINGS)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _CURRENT_ONLY_SETTINGS:
+            _require_current(name)
+        object.__setattr__(self, name, value)
 
     scenario = _Field(TestScenario, TestScenario.SingleStream)
     mode = _Field(TestMode, TestMode.PerformanceOnly)
@@ -303,14 +385,29 @@ class TestSettings(_Struct):
     performance_issue_same = _Field("bool", False)
     performance_issue_same_index = _Field("u64", 0)
     performance_sample_count_override = _Field("u64", 0)
+    # ---- the 6.0.17 binding's additions (6.0 rounds only) ----
+    test05 = _Field("bool", False)
+    test05_qsl_rng_seed = _Field("u64", 0)
+    test05_sample_index_rng_seed = _Field("u64", 0)
+    test05_schedule_rng_seed = _Field("u64", 0)
+    accuracy_sample_count_override = _Field("u64", 0)
+    use_token_latencies = _Field("bool", False)
+    ttft_latency = _Field("u64", 100000000)
+    tpot_latency = _Field("u64", 100000000)
+    infer_token_latencies = _Field("bool", False)
+    token_latency_scaling_factor = _Field("u64", 0)
 
     def FromConfig(self, path: str, model: str, scenario: str, conf_type: int = 1) -> int:
         """Apply the settings a config file supplies for ``(model, scenario)``; 0, -ENOENT or -EINVAL.
 
         The file is read with podium's strict parser; on any error the one-line reason goes to stderr and
-        nothing is changed. ``conf_type`` (a later binding's argument) is ignored.
+        nothing is changed. In a 6.0 round ``conf_type`` is the official's (module docstring); in v2.1 it is
+        ignored.
         """
-        del conf_type
+        global _user_conf_count
+        rules = _current_round()
+        if isinstance(conf_type, bool) or not isinstance(conf_type, int):
+            raise TypeError(f"TestSettings.FromConfig: expected an int conf_type, got {conf_type!r}")
         for what, value in (("model", model), ("scenario", scenario)):
             if not isinstance(value, str):
                 raise TypeError(f"TestSettings.FromConfig: expected a str {what}, got {value!r}")
@@ -319,44 +416,82 @@ class TestSettings(_Struct):
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"TestSettings.FromConfig: expected a str path, got {path!r}")
         name = os.fspath(path)
-        try:
-            with open(name, "rb"):
-                pass
-        except OSError as exc:
-            print(f"{name}: cannot open settings file ({exc.strerror or exc})", file=sys.stderr)
-            return -errno.ENOENT
+        builtin_only = rules.current and conf_type == 0
+        if not builtin_only:
+            try:
+                with open(name, "rb"):
+                    pass
+            except OSError as exc:
+                print(f"{name}: cannot open settings file ({exc.strerror or exc})", file=sys.stderr)
+                return -errno.ENOENT
         scenarios = [s.value for s in _ps.Scenario]
         if scenario not in scenarios:
             print(f"{name}: expected scenario SingleStream, MultiStream, Server or Offline (case matters), "
                   f"got {scenario!r}", file=sys.stderr)
             return -errno.EINVAL
+        scen = _ps.Scenario(scenario)
         try:
-            # verbatim_model: the official matches ``model`` as given (no bert-99 -> bert mapping, which is
-            # podium's own settings builder's convenience), so bert-99 never picks up bert.* lines.
-            entries = _config.parse_config_file(name, verbatim_model=True)
-            updated = _config.apply_config(self._to_podium(), entries, model, _ps.Scenario(scenario), source=name,
-                                           verbatim_model=True)
+            current = self._to_podium()
+            if rules.current and conf_type == 1:
+                if _user_conf_count == 0:
+                    # 6.0.17: the first user.conf of the process brings the built-in mlperf.conf with it
+                    current = self._builtin(current, model, scen, rules)
+                else:
+                    message = "Multiple conf files are used. This is not valid for official submission."
+                    print(f"podium.mlperf_loadgen: {message}", file=sys.stderr)
+                    _pending_config_errors.append(message)
+                _user_conf_count += 1
+            if builtin_only:
+                updated = self._builtin(current, model, scen, rules)
+            else:
+                # verbatim_model: the official matches ``model`` as given (no bert-99 -> bert mapping, which is
+                # podium's own settings builder's convenience), so bert-99 never picks up bert.* lines.
+                entries = _config.parse_config_file(name, verbatim_model=True)
+                updated = _config.apply_config(current, entries, model, scen, source=name, verbatim_model=True,
+                                               round=rules, conf_type=conf_type if rules.current else 0)
         except ConfigError as exc:
             print(str(exc), file=sys.stderr)
             return -errno.EINVAL
         self._update_from_podium(updated)
         return 0
 
+    @staticmethod
+    def _builtin(settings: _ps.TestSettings, model: str, scen: _ps.Scenario,
+                 rules: _rules.RoundRules) -> _ps.TestSettings:
+        """``settings`` with the round's built-in mlperf.conf applied for ``model`` (verbatim), conf_type 0."""
+        path = _config.builtin_mlperf_conf_path(rules)
+        entries = _config.parse_config_text(_config.builtin_mlperf_conf_text(rules), str(path), verbatim_model=True)
+        return _config.apply_config(settings, entries, model, scen, source=str(path), verbatim_model=True,
+                                    round=rules, conf_type=0)
+
     # ---- conversion to and from podium's TestSettings ----------------------------------------------------
     def _to_podium(self) -> _ps.TestSettings:
         v = dict(self._v)
         v["scenario"] = _ps.Scenario(v["scenario"].name)
         v["mode"] = _ps.TestMode(v["mode"].name)
+        for binding, field in _PODIUM_NAMES.items():
+            v[field] = v.pop(binding)
         return _ps.TestSettings(**v)
 
     def _update_from_podium(self, s: _ps.TestSettings) -> None:
         for name in self._fields:
-            value = getattr(s, name)
+            value = getattr(s, _PODIUM_NAMES.get(name, name))
             if name == "scenario":
                 value = TestScenario[_ps.Scenario(value).value]
             elif name == "mode":
                 value = TestMode[_ps.TestMode(value).value]
-            setattr(self, name, value)
+            self._v[name] = _convert_field("TestSettings", name, type(self).__dict__[name].kind, value)
+
+
+#: binding attribute names that differ from podium's TestSettings fields
+_PODIUM_NAMES = {"ttft_latency": "server_ttft_latency", "tpot_latency": "server_tpot_latency"}
+
+
+def _require_current(name: str) -> None:
+    rules = _current_round()
+    if not rules.current:
+        raise AttributeError(f"'TestSettings' object has no attribute {name!r} in round {rules.name} "
+                             "(LoadGen 6.0.x added it; set PODIUM_ROUND=v6.1 or call SetRound)")
 
 
 class LogOutputSettings(_Struct):
@@ -579,6 +714,35 @@ def ConstructFastSUT(fast_issue_cb: Callable[[list[int], list[int]], None],
                                 _callable_or_noop(flush_queries_cb, "ConstructFastSUT flush_queries_cb")))
 
 
+class _PyQDL(_PySUT):
+    """The query dispatch library ``ConstructQDL`` makes (LoadGen 6.0.x): a SUT whose name comes from a
+    callback (over the network, in the official's design)."""
+
+    def __init__(self, issue_cb: Callable[[list[QuerySample]], None], flush_cb: Callable[[], None],
+                 name_cb: Callable[[], str]) -> None:
+        super().__init__(issue_cb, flush_cb)
+        self._name_cb = name_cb
+
+    @property  # type: ignore[override]
+    def name(self) -> str:
+        return str(self._name_cb())
+
+
+def _ConstructQDL(issue_cb: Callable[[list[QuerySample]], None], flush_queries_cb: Callable[[], None],
+                  name_cb: Callable[[], str]) -> int:
+    """A query dispatch library (a SUT for the network division) with a name callback; returns its handle."""
+    for what, fn in (("issue_cb", issue_cb), ("name_cb", name_cb)):
+        if not callable(fn):
+            raise TypeError(f"ConstructQDL: expected a callable {what}, got {fn!r}")
+    return _register(_PyQDL(issue_cb, _callable_or_noop(flush_queries_cb, "ConstructQDL flush_queries_cb"),
+                            name_cb))
+
+
+def _DestroyQDL(qdl: int) -> None:
+    """Forget a QDL handle (unknown handles are ignored)."""
+    _unregister(qdl)
+
+
 def DestroySUT(sut: int) -> None:
     """Forget a SUT handle (unknown handles are ignored)."""
     _unregister(sut)
@@ -637,6 +801,13 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
     settings = test_settings._to_podium()
     logs = log_settings._to_podium()
     clock = _clock_factory() if _clock_factory is not None else None
+    try:
+        rules = _current_round()
+    except PodiumError as exc:
+        print(f"podium.mlperf_loadgen.StartTest: {exc}", file=sys.stderr)
+        return
+    pending = list(_pending_config_errors)
+    _pending_config_errors.clear()
     if not _test_lock.acquire(blocking=False):
         raise RuntimeError("StartTest: another test is already running in this process")
     try:
@@ -644,7 +815,7 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
         _last_result = None
         try:
             _last_result = _run.start_test(sut_obj, qsl_obj, settings, logs, _run_options, audit_config=audit,
-                                           clock=clock)
+                                           clock=clock, round=rules, config_errors=pending)
         except PodiumError as exc:
             print(f"podium.mlperf_loadgen.StartTest: {exc}", file=sys.stderr)
         if _last_result is not None and _last_result.failure_exc is not None:
@@ -786,20 +957,25 @@ def QuerySamplesComplete(responses: Any, response_cb: Callable[[QuerySampleRespo
     call = _Call(response_cb)
     if len(responses) <= 64:
         try:
-            items = [(r.id, _RawData(r, call)) for r in responses]
+            items = [(r.id, _RawData(r, call), r.n_tokens) for r in responses]
         except AttributeError:
             raise _not_a_response(responses) from None
         sink.complete(items)
     else:
         try:
             ids = np.fromiter([r.id for r in responses], dtype=np.int64, count=len(responses))
+            n_tokens = np.fromiter([r.n_tokens for r in responses], dtype=np.int64, count=len(responses))
         except AttributeError:
             raise _not_a_response(responses) from None
         except (OverflowError, TypeError, ValueError):
             # ids that are no podium ids at all: the per-item path reports each as an unknown sample
-            sink.complete([(r.id, _RawData(r, call)) for r in responses])
+            sink.complete([(r.id, _RawData(r, call), r.n_tokens) for r in responses])
         else:
-            sink.complete_ids(ids, _LazyData(responses, call))
+            sink.complete_ids(ids, _LazyData(responses, call), n_tokens=n_tokens)
+    _raise_call_errors(call)
+
+
+def _raise_call_errors(call: _Call) -> None:
     if call.errors:
         err = call.errors[0]
         if len(call.errors) > 1:
@@ -808,3 +984,22 @@ def QuerySamplesComplete(responses: Any, response_cb: Callable[[QuerySampleRespo
             for e in call.errors[1:]:
                 traceback.print_exception(e, file=sys.stderr)
         raise err
+
+
+def _FirstTokenComplete(responses: Any, response_cb: Callable[[QuerySampleResponse], None] | None = None) -> None:
+    """Report the first token of samples (LoadGen 6.0.x; from any thread, before each sample's
+    ``QuerySamplesComplete``). The token bytes are read only for accuracy-logged samples, just after
+    ``response_cb(response)``; TTFT is measured to this call."""
+    if not isinstance(responses, (list, tuple)):
+        responses = list(responses)
+    if response_cb is not None and not callable(response_cb):
+        raise TypeError(f"FirstTokenComplete: expected a callable response_cb, got {response_cb!r}")
+    if _sink is None:
+        return
+    call = _Call(response_cb)
+    try:
+        items = [(r.id, _RawData(r, call)) for r in responses]
+    except AttributeError:
+        raise _not_a_response(responses) from None
+    _session.first_token_complete(items)
+    _raise_call_errors(call)

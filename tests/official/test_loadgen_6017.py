@@ -120,3 +120,44 @@ def test_v2_1_issues_what_the_official_issues_where_the_two_loadgens_agree(site,
     official = peers.run_official(site, spec, tmp_path / "official")
     podium = twin.run_podium(spec, tmp_path / "podium", round="v2.1")
     twin.compare_issued(official, podium)
+
+
+FROM_CONFIG_CASES = [("resnet50", "Offline"), ("resnet50", "SingleStream"), ("retinanet", "MultiStream"),
+                     ("bert", "Server"), ("3d-unet", "SingleStream"), ("gptj", "Offline"), ("gptj", "Server"),
+                     ("llama2-70b", "Server"), ("llama2-70b-interactive", "Server"), ("deepseek-r1", "Offline"),
+                     ("rgat", "Offline"), ("whisper", "Offline")]
+USER_CONF = ("*.Server.target_qps = 123.5\n*.*.min_duration = 1234\nllama2-70b.Server.ttft_latency = 999\n"
+             "resnet50.Offline.target_qps = 77\n*.SingleStream.target_latency = 3\n"
+             "*.*.performance_sample_count_override = 64\n")
+
+
+def _official_settings(site, tmp_path, model: str, scenario: str, user_conf: str | None) -> dict:
+    spec = {"scenario": scenario, "mode": "PerformanceOnly", "total": 1, "performance": 1,
+            "dump_settings": True, "dump_only": True}
+    if user_conf is not None:
+        path = tmp_path / "user.conf"
+        path.write_text(user_conf)
+        spec["from_config"] = [{"path": str(path), "model": model, "scenario": scenario}]
+    else:  # the built-in conf alone: conf_type 0
+        spec["from_config"] = [{"path": "", "model": model, "scenario": scenario, "conf_type": 0}]
+    import json
+
+    out = peers.run_official(site, spec, tmp_path / "official")
+    return json.loads((out / "settings.json").read_text())
+
+
+@pytest.mark.parametrize("with_user_conf", [False, True], ids=["mlperf.conf", "mlperf.conf+user.conf"])
+@pytest.mark.parametrize("model,scenario", FROM_CONFIG_CASES)
+def test_round_conf_gives_the_official_settings(site, tmp_path, model, scenario, with_user_conf):
+    """podium's v6.1 built-in mlperf.conf (+ a user.conf) yields every TestSettings field the official 6.0.17
+    FromConfig does: seeds, per-model minimums, equal issue, token keys and bounds, sample-count overrides."""
+    from podium.loadgen.config import load_settings, parse_config_text
+
+    official = _official_settings(site, tmp_path, model, scenario, USER_CONF if with_user_conf else None)
+    user = parse_config_text(USER_CONF, "user.conf") if with_user_conf else None
+    ours = load_settings(model, scenario, user_conf=user, round="v6.1")
+    renamed = {"ttft_latency": "server_ttft_latency", "tpot_latency": "server_tpot_latency"}
+    for name, value in official.items():
+        mine = getattr(ours, renamed.get(name, name))
+        mine = mine.value if hasattr(mine, "value") else mine
+        assert mine == value, f"{model}.{scenario}.{name}: official {value!r}, podium {mine!r}"

@@ -61,7 +61,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from podium.errors import ConfigError
-from podium.loadgen.rules import DEFAULT_ROUND
+from podium.loadgen import rules as _rules
+from podium.loadgen.rules import RoundRules, round_rules
 from podium.loadgen.settings import Scenario, TestMode, TestSettings
 
 __all__ = [
@@ -79,10 +80,9 @@ __all__ = [
     "settings_to_dict",
 ]
 
-#: The round of the mlperf.conf shipped inside podium (verbatim copy of the official file at tag v2.1).
-# The round's rules name the shipped file; one source for both the file and its round.
-BUILTIN_MLPERF_CONF_ROUND = DEFAULT_ROUND.name
-_BUILTIN_CONF_RESOURCE = DEFAULT_ROUND.mlperf_conf
+#: The round whose mlperf.conf ``builtin_mlperf_conf_path()`` names when no round is given (the default round's).
+# Each round's rules name its shipped file; one source for both the file and its round.
+BUILTIN_MLPERF_CONF_ROUND = _rules.DEFAULT_ROUND.name
 
 #: Benchmark names (as used in submissions and on podium's command line) -> the model name used in the keys
 #: of mlperf.conf.  The official reference applications pass the base name ("bert" for bert-99 and
@@ -122,6 +122,8 @@ class _Spec:
 
     field: str
     kind: _Kind
+    #: 0 is accepted too (Server target_latency: LoadGen 6.0.x's token-latency models set it to 0)
+    zero_ok: bool = False
 
 
 # Keys the official FromConfig (v2.1) looks up with the CALLER's scenario.
@@ -143,6 +145,15 @@ _CALLER_SCENARIO_KEYS: dict[str, _Spec] = {
     "performance_issue_same_index": _Spec("performance_issue_same_index", _Kind.UINT),
     "performance_sample_count_override": _Spec("performance_sample_count_override", _Kind.UINT),
     "sample_concatenate_permutation": _Spec("sample_concatenate_permutation", _Kind.BOOL),
+    # LoadGen 6.0.x
+    "accuracy_sample_count_override": _Spec("accuracy_sample_count_override", _Kind.UINT),
+    "use_token_latencies": _Spec("use_token_latencies", _Kind.BOOL),
+    "infer_token_latencies": _Spec("infer_token_latencies", _Kind.BOOL),
+    "token_latency_scaling_factor": _Spec("token_latency_scaling_factor", _Kind.UINT),
+    "test05": _Spec("test05", _Kind.BOOL),
+    "test05_qsl_rng_seed": _Spec("test05_qsl_rng_seed", _Kind.UINT),
+    "test05_sample_index_rng_seed": _Spec("test05_sample_index_rng_seed", _Kind.UINT),
+    "test05_schedule_rng_seed": _Spec("test05_schedule_rng_seed", _Kind.UINT),
 }
 
 # Keys the official FromConfig (v2.1) looks up under a FIXED scenario name, whatever the caller's scenario.
@@ -156,13 +167,29 @@ _FIXED_SCENARIO_KEYS: dict[tuple[Scenario, str], _Spec] = {
     (Scenario.MultiStream, "samples_per_query"): _Spec("multi_stream_samples_per_query", _Kind.POS_UINT),
     (Scenario.Server, "target_latency_percentile"): _Spec("server_target_latency_percentile", _Kind.PERCENTILE),
     # The official reader converts this one with strtoull, i.e. whole milliseconds (see the module docstring).
-    (Scenario.Server, "target_latency"): _Spec("server_target_latency_ns", _Kind.MS_INT),
+    (Scenario.Server, "target_latency"): _Spec("server_target_latency_ns", _Kind.MS_INT, zero_ok=True),
     (Scenario.Server, "target_qps"): _Spec("server_target_qps", _Kind.RATE),
     (Scenario.Server, "coalesce_queries"): _Spec("server_coalesce_queries", _Kind.BOOL),
     # The official reader narrows this one to a C int.
     (Scenario.Server, "max_async_queries"): _Spec("server_max_async_queries", _Kind.INT32),
     (Scenario.Offline, "target_qps"): _Spec("offline_expected_qps", _Kind.RATE),
+    # LoadGen 6.0.x: whole milliseconds (strtoull x 1e6), read only while use_token_latencies is on
+    (Scenario.Server, "ttft_latency"): _Spec("server_ttft_latency", _Kind.MS_INT),
+    (Scenario.Server, "tpot_latency"): _Spec("server_tpot_latency", _Kind.MS_INT),
 }
+
+#: Setting names only LoadGen 6.0.x reads (a v2.1 run refuses a file that sets them).
+CURRENT_ONLY_KEY_NAMES: frozenset[str] = frozenset({
+    "accuracy_sample_count_override", "use_token_latencies", "infer_token_latencies",
+    "token_latency_scaling_factor", "test05", "test05_qsl_rng_seed", "test05_sample_index_rng_seed",
+    "test05_schedule_rng_seed", "ttft_latency", "tpot_latency",
+})
+#: Names LoadGen 6.0.x reads only from its built-in mlperf.conf (conf_type 0), never from user.conf or
+#: audit.config: a round's seeds and accuracy-log probability are not the user's to set.
+BUILTIN_ONLY_KEY_NAMES: frozenset[str] = frozenset({
+    "qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed", "accuracy_log_probability", "test05",
+    "test05_qsl_rng_seed", "test05_sample_index_rng_seed", "test05_schedule_rng_seed",
+})
 
 #: Names the official v2.1 mlperf.conf contains but the official LoadGen never reads; podium accepts them in
 #: any scenario and ignores them too.
@@ -380,6 +407,8 @@ def _check_entry(key: str, value: str, verbatim_model: bool = False) -> None:
     readers = _readers(scenario, name, key)
     number = _parse_number(value, key)
     for label, spec in readers:
+        if spec.zero_ok and number == 0:
+            continue
         _convert(spec.kind, number, value, repr(key) if len(readers) == 1 else f"{key!r} (read as {label})")
 
 
@@ -486,7 +515,8 @@ def _lookup(entries: Mapping[str, str], model: str, scenario: str, name: str) ->
 
 
 def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str, scenario: Scenario | str,
-                 source: str = "", *, verbatim_model: bool = False) -> TestSettings:
+                 source: str = "", *, verbatim_model: bool = False, round: RoundRules | str | None = None,
+                 conf_type: int = 0) -> TestSettings:
     """Return a copy of ``settings`` with every setting that ``entries`` supplies for (model, scenario).
 
     This is the official ``FromConfig`` minus the file reading: the caller-scenario keys are looked up under
@@ -502,7 +532,15 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
 
     Every entry is checked, used or not, so a hand-built dict gets the same checks as a parsed file; errors
     name ``source`` (default: the entries' own source) and the key, and the line when the entries carry it.
+
+    ``round`` (default: the default round) decides which keys exist: a v2.1 round refuses the keys LoadGen
+    6.0.x added. ``conf_type`` is the official ``FromConfig``'s: 0 for the round's mlperf.conf, 1 for user.conf,
+    2 for audit.config; in LoadGen 6.0.x the seeds, ``accuracy_log_probability`` and the test05 keys come only
+    from conf_type 0, so such a key in another file is an error here (the official silently ignores it). As the
+    official, ``ttft_latency``/``tpot_latency`` apply only while ``use_token_latencies`` is on and
+    ``token_latency_scaling_factor`` only while ``infer_token_latencies`` is.
     """
+    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
     if not verbatim_model:
         model = conf_model_name(model)
     scen = _as_scenario(scenario)
@@ -518,6 +556,14 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
             _check_entry(key, value, verbatim_model)
         except _Problem as exc:
             raise ConfigError(f"{where(key)}: {exc}") from None
+        name = key.rsplit(".", 1)[-1]
+        if not rules.current and name in CURRENT_ONLY_KEY_NAMES:
+            raise ConfigError(f"{where(key)}: {key!r} is a LoadGen 6.0.x setting; round {rules.name}'s LoadGen "
+                              "has no such key (choose round v6.0 or later, or remove the line)")
+        if rules.current and conf_type != 0 and name in BUILTIN_ONLY_KEY_NAMES:
+            raise ConfigError(f"{where(key)}: {key!r} can only come from round {rules.name}'s built-in "
+                              "mlperf.conf (LoadGen 6.0.x ignores it in user.conf and audit.config); remove the "
+                              "line")
 
     changes: dict[str, Any] = {}
     lookups = [(scen.value, name, spec) for name, spec in _CALLER_SCENARIO_KEYS.items()]
@@ -529,21 +575,36 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
         key = found
         text = entries[key]
         try:
-            changes[spec.field] = _convert(spec.kind, _parse_number(text, key), text, repr(key))
+            number = _parse_number(text, key)
+            changes[spec.field] = 0 if spec.zero_ok and number == 0 else _convert(spec.kind, number, text,
+                                                                                  repr(key))
         except _Problem as exc:  # pragma: no cover - _check_entry above already checked every reader
             raise ConfigError(f"{where(key)}: {exc}") from None
+    # The official reads the token bounds only while token latencies are on, and the scaling factor only
+    # while inferred token rates are (the switch as it stands after this file's own value).
+    if not changes.get("use_token_latencies", settings.use_token_latencies):
+        changes.pop("server_ttft_latency", None)
+        changes.pop("server_tpot_latency", None)
+    if not changes.get("infer_token_latencies", settings.infer_token_latencies):
+        changes.pop("token_latency_scaling_factor", None)
     return settings.copy(**changes)
 
 
-def builtin_mlperf_conf_path() -> Path:
-    """Path of the official round-v2.1 mlperf.conf shipped inside the podium package."""
-    return Path(str(importlib.resources.files("podium.loadgen").joinpath(_BUILTIN_CONF_RESOURCE)))
+def builtin_mlperf_conf_path(round: RoundRules | str | None = None) -> Path:
+    """Path of a round's official mlperf.conf shipped inside the podium package (default: the default round's)."""
+    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
+    return Path(str(importlib.resources.files("podium.loadgen").joinpath(rules.mlperf_conf)))
 
 
-def _builtin_entries() -> ConfigEntries:
-    """The parsed built-in mlperf.conf."""
-    resource = importlib.resources.files("podium.loadgen").joinpath(_BUILTIN_CONF_RESOURCE)
-    return parse_config_text(resource.read_text(encoding="utf-8"), str(builtin_mlperf_conf_path()))
+def builtin_mlperf_conf_text(round: RoundRules | str | None = None) -> str:
+    """A round's built-in mlperf.conf text (what the official package compiles in)."""
+    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
+    return importlib.resources.files("podium.loadgen").joinpath(rules.mlperf_conf).read_text(encoding="utf-8")
+
+
+def _builtin_entries(round: RoundRules | str | None = None) -> ConfigEntries:
+    """The parsed built-in mlperf.conf of a round."""
+    return parse_config_text(builtin_mlperf_conf_text(round), str(builtin_mlperf_conf_path(round)))
 
 
 def _check_audit_keys(entries: ConfigEntries) -> None:
@@ -561,7 +622,7 @@ def load_settings(model: str, scenario: Scenario | str,
                   mlperf_conf: str | os.PathLike[str] | ConfigEntries | None = None,
                   user_conf: str | os.PathLike[str] | ConfigEntries | None = None,
                   audit_config: str | os.PathLike[str] | None = None,
-                  base: TestSettings | None = None) -> TestSettings:
+                  base: TestSettings | None = None, round: RoundRules | str | None = None) -> TestSettings:
     """The TestSettings of a run, built the way the official reference applications and StartTest do.
 
     Starting from ``base`` (default: ``TestSettings()``) with ``scenario`` set, apply ``mlperf_conf`` (the
@@ -571,18 +632,22 @@ def load_settings(model: str, scenario: Scenario | str,
     :data:`MODEL_NAME_ALIASES`.  The official LoadGen looks for ``audit.config`` in the working directory by
     itself; podium only reads one when its path is given. ``mlperf_conf``/``user_conf`` may also be entries
     a caller already parsed (``parse_config_file``), so a file is read once.
+
+    ``round`` (default: the default round) picks the built-in mlperf.conf and the keys each file may set
+    (see :func:`apply_config`: in LoadGen 6.0.x rounds user.conf and audit.config cannot set the seeds).
     """
+    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
     scen = _as_scenario(scenario)
     conf_model = conf_model_name(model)
     settings = (base if base is not None else TestSettings()).copy(scenario=scen)
-    entries = _builtin_entries() if mlperf_conf is None else _entries(mlperf_conf)
-    settings = apply_config(settings, entries, conf_model, scen)
+    entries = _builtin_entries(rules) if mlperf_conf is None else _entries(mlperf_conf)
+    settings = apply_config(settings, entries, conf_model, scen, round=rules, conf_type=0)
     if user_conf is not None:
-        settings = apply_config(settings, _entries(user_conf), conf_model, scen)
+        settings = apply_config(settings, _entries(user_conf), conf_model, scen, round=rules, conf_type=1)
     if audit_config is not None:
         audit = parse_config_file(audit_config)
         _check_audit_keys(audit)
-        settings = apply_config(settings, audit, "*", scen)
+        settings = apply_config(settings, audit, "*", scen, round=rules, conf_type=2)
     return settings
 
 

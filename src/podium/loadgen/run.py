@@ -154,6 +154,7 @@ def start_test(
     contributors: Sequence[RecordContributor] = (),
     *,
     round: RoundRules | str | None = None,
+    config_errors: Sequence[str] = (),
 ) -> TestResult:
     """Run one LoadGen test and write the official logs plus ``podium/podium_result.json``.
 
@@ -175,6 +176,8 @@ def start_test(
     ``round`` (a name such as ``"v6.1"`` or a ``RoundRules``; ``rules`` is the older spelling) picks the LoadGen
     behaviour and logs of that round; None is ``DEFAULT_ROUND``. A v2.1 run refuses settings only LoadGen 6.0.x
     has (token latencies, ``accuracy_sample_count_override``, TEST05 seeds) with a one-line ``SettingError``.
+    ``config_errors``: settings-file errors found before the test (the drop-in's second user.conf), logged as
+    ``error_invalid_config``.
     """
     rules = round_rules(round if round is not None else (rules if rules is not None else DEFAULT_ROUND))
     _check_round_settings(settings, rules)
@@ -237,6 +240,8 @@ def start_test(
         detail.log("qsl_reported_total_count", int(qsl.total_sample_count))
         detail.log("qsl_reported_performance_count", int(qsl.performance_sample_count))
 
+        for message in config_errors:
+            detail.log("error_invalid_config", message, error=True)
         requested = settings
         if audit_config is not None and Path(audit_config).is_file():
             from podium.loadgen import config as _config
@@ -245,7 +250,8 @@ def start_test(
             print(f"podium: found {audit_config}: its settings override the test settings (compliance test)",
                   file=sys.stderr)
             entries = _config.parse_config_file(audit_config)
-            requested = _config.apply_config(settings, entries, "*", settings.scenario, source=str(audit_config))
+            requested = _config.apply_config(settings, entries, "*", settings.scenario, source=str(audit_config),
+                                             round=rules, conf_type=2)
         if rules.current and requested.test05:
             # LoadGen 6.0.x runs TEST05 from its own settings: performance mode with the test05_* seeds
             detail.warning("Test05 flag detected Overriding random seeds")
@@ -284,6 +290,13 @@ def start_test(
             detail.log("generated_samples_per_query",
                        schedule.samples_per_query if rules.current else s_eff.samples_per_query)
             detail.log("generated_query_duration", schedule.generated_duration_ns)
+            threads = int(s_eff.requested.server_num_issue_query_threads)
+            if rules.current and threads:
+                # The official waits up to 10 s for SUT threads to register (a C++-only call) and, in Server,
+                # then waits for them forever; podium logs its error at once and issues from this thread.
+                detail.log("error_runtime", "Mismatch between settings and number of registered IssueQueryThreads! "
+                           f"settings.server_num_issue_query_threads = {threads} but 0 threads registered.",
+                           error=True)
             mask = None
             log_all = series_mode is TestMode.AccuracyOnly
             prob = accuracy_log_probability(s_eff)

@@ -50,13 +50,13 @@ class Session:
             return
         rec.complete(responses, t)
 
-    def complete_ids(self, ids: Any, data: Any = None) -> None:
+    def complete_ids(self, ids: Any, data: Any = None, n_tokens: Any = None) -> None:
         t = self.clock.now()
         rec = self.rec
         if rec is None:
             self._error("error_runtime", "Received completion outside of a running series.")
             return
-        rec.complete_ids(ids, data, t)
+        rec.complete_ids(ids, data, t, n_tokens)
 
     def first_token(self, responses: Any) -> None:
         """First tokens of samples (LoadGen 6.0.x ``FirstTokenComplete``); same contract as ``complete``."""
