@@ -64,3 +64,23 @@ def run_official(site: Path, spec: dict, outdir: Path, timeout_s: float = 120) -
     if proc.returncode != 0:
         raise AssertionError(f"official peer failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return outdir
+
+
+#: runs peer_loadgen.py with ``import mlperf_loadgen`` answered by podium's drop-in
+_DROPIN_SHIM = ("import runpy, sys; import podium.mlperf_loadgen as m; sys.modules['mlperf_loadgen'] = m; "
+                "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def run_dropin(spec: dict, outdir: Path, round: str = "v6.1", timeout_s: float = 120) -> Path:
+    """Run the very harness the official ran (``peer_loadgen.py``) on ``podium.mlperf_loadgen``."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    spec = {**spec, "outdir": str(outdir)}
+    spec_path = outdir / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PODIUM_ROUND"] = round
+    proc = subprocess.run([sys.executable, "-c", _DROPIN_SHIM, str(PEER_SCRIPT), str(spec_path)],
+                          capture_output=True, text=True, timeout=timeout_s, env=env, cwd=str(outdir))
+    if proc.returncode != 0:
+        raise AssertionError(f"drop-in peer failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return outdir
