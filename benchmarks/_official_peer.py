@@ -48,6 +48,8 @@ _EXTRA_KEYS = (
     "power_begin",
     "power_end",
     "num_errors",
+    "early_stopping_ttft_result",
+    "early_stopping_tpot_result",
     "loadgen_version",
     "sut_name",
 )
@@ -208,6 +210,14 @@ def _official_run(spec: dict[str, Any]) -> dict[str, Any]:
             def issue(samples: Any) -> None:
                 for s in samples:
                     complete([Resp(s.id, 0, 0)])
+    elif sut_kind == "null_tokens":
+        n_tokens = int(spec.get("n_tokens", 128))
+        first = lg.FirstTokenComplete
+        fast = False
+
+        def issue(samples: Any) -> None:
+            first([Resp(s.id, 0, 0) for s in samples])
+            complete([Resp(s.id, 0, 0, n_tokens) for s in samples])
     elif sut_kind == "sleep":
         pool = SleepPool(lambda sid: complete([Resp(sid, 0, 0)]), int(spec.get("workers", 2)),
                          float(spec.get("sleep_s", 0.001)))

@@ -37,6 +37,7 @@ def _podium_run(spec: dict[str, Any]) -> dict[str, Any]:
         SimpleQSL,
         TestMode,
         TestSettings,
+        first_token_complete,
         start_test,
     )
 
@@ -76,6 +77,19 @@ def _podium_run(spec: dict[str, Any]) -> dict[str, Any]:
                     complete([(i, None)])
 
         sut = FastPerSampleNullSUT() if fast else PerSampleNullSUT()
+    elif sut_kind == "null_tokens":
+        n_tokens = int(spec.get("n_tokens", 128))
+
+        class TokenNullSUT(BaseSUT):
+            """A null LLM: each sample's first token at once, then its completion with n_tokens."""
+
+            name = "TokenNullSUT"
+
+            def issue_queries(self, samples):  # type: ignore[no-untyped-def]
+                first_token_complete([(s.id, None) for s in samples])
+                self.complete([(s.id, None, n_tokens) for s in samples])
+
+        sut = TokenNullSUT()
     elif sut_kind == "sleep":
         class SleepSUT(BaseSUT):
             name = "SleepSUT"

@@ -49,6 +49,9 @@ FIGURES = (
     "multi_stream",
     "sleep",
     "memory",
+    "token_server",
+    "token_offline",
+    "token_single_stream",
 )
 
 
@@ -82,6 +85,7 @@ class Config:
     mem_small_ms: int = 100
     mem_max_query_count: int = 1000  # stop issuing early: only the pre-generation cost is measured
     min_query_count: int = 100
+    n_tokens: int = 128  # tokens per sample of the null LLM SUT
     fast: bool = False  # null SUTs use the array/fast binding (podium issue_arrays, official ConstructFastSUT)
     timeout_s: float | None = None
     keep_logs: bool = False
@@ -471,6 +475,41 @@ def fig_memory(r: Runner, engine: str) -> Figure:
             "note": note, "runs": [small.to_json(), big.to_json()]}
 
 
+def fig_token_server(r: Runner, engine: str) -> Figure:
+    """A null LLM SUT (first token, then completion with n_tokens) in Server with token latencies."""
+    cfg = r.cfg
+    settings = {**server_settings(cfg, cfg.overhead_qps), "use_token_latencies": True}
+    res = r.run(engine, f"token-server-{cfg.overhead_qps}", settings, sut="null_tokens",
+                expected_s=cfg.duration_ms / 1000, n_tokens=cfg.n_tokens)
+    return {"ttft_p50_ns": res.m("result_first_token_50.00_percentile_latency_ns"),
+            "ttft_p99_ns": res.m("result_first_token_99.00_percentile_latency_ns"),
+            "p99_ns": res.m("result_99.00_percentile_latency_ns"),
+            "tokens_per_s": res.m("result_completed_tokens_per_second"), "valid": res.valid, "run": res.to_json()}
+
+
+def fig_token_offline(r: Runner, engine: str) -> Figure:
+    cfg = r.cfg
+    n = cfg.offline_samples
+    settings = {"scenario": "Offline", "min_duration_ms": 10, "offline_expected_qps": (n + 0.5) / 0.011,
+                "use_token_latencies": True}
+    res = r.run(engine, "token-offline", settings, sut="null_tokens", expected_s=max(n / 100_000, 10),
+                n_tokens=cfg.n_tokens)
+    return {"tokens_per_s": res.m("result_tokens_per_second"), "samples_per_s": res.m("result_samples_per_second"),
+            "peak_rss_kb": res.peak_rss_kb if res.ok else None, "valid": res.valid, "run": res.to_json()}
+
+
+def fig_token_single_stream(r: Runner, engine: str) -> Figure:
+    cfg = r.cfg
+    settings = {"scenario": "SingleStream", "min_duration_ms": cfg.duration_ms,
+                "single_stream_expected_latency_ns": cfg.ss_expected_latency_ns, "use_token_latencies": True}
+    res = r.run(engine, "token-single-stream", settings, sut="null_tokens", expected_s=cfg.duration_ms / 1000,
+                n_tokens=cfg.n_tokens)
+    return {"qps": res.m("result_qps_with_loadgen_overhead"),
+            "tps": res.m("result_token_throughput_with_loadgen_overhead"),
+            "ttft_p90_ns": res.m("result_first_token_90.00_percentile_latency_ns"), "valid": res.valid,
+            "run": res.to_json()}
+
+
 FIGURE_FUNCS: dict[str, Callable[[Runner, str], Figure]] = {
     "server_peak": fig_server_peak,
     "server_overhead": fig_server_overhead,
@@ -480,6 +519,9 @@ FIGURE_FUNCS: dict[str, Callable[[Runner, str], Figure]] = {
     "multi_stream": fig_multi_stream,
     "sleep": fig_sleep,
     "memory": fig_memory,
+    "token_server": fig_token_server,
+    "token_offline": fig_token_offline,
+    "token_single_stream": fig_token_single_stream,
 }
 
 
@@ -523,6 +565,16 @@ def rows_for(cfg: Config) -> list[Row]:
         Row("sleep", "  p90", _g("p90_ns"), "ms", 1e6, False, 2),
         Row("sleep", "  p99", _g("p99_ns"), "ms", 1e6, False, 2),
         Row("memory", "Bytes per pre-generated query", _g("bytes_per_query"), "B", 1.0, False),
+        Row("token_server", f"Tokens: Server null LLM @{cfg.overhead_qps // 1000}k QPS, {cfg.n_tokens} tokens: "
+            "TTFT p50", _g("ttft_p50_ns"), "µs", 1e3, False, 1),
+        Row("token_server", "  TTFT p99", _g("ttft_p99_ns"), "µs", 1e3, False, 1),
+        Row("token_server", "  p99 sched→done", _g("p99_ns"), "µs", 1e3, False, 1),
+        Row("token_server", "  completed tokens/s", _g("tokens_per_s"), "tokens/s"),
+        Row("token_offline", f"Tokens: Offline {nk} samples x {cfg.n_tokens} tokens", _g("tokens_per_s"),
+            "tokens/s"),
+        Row("token_offline", "  peak RSS", _g("peak_rss_kb"), "MiB", 1024, False),
+        Row("token_single_stream", "Tokens: SingleStream null LLM q/s w/ overhead", _g("qps"), "q/s"),
+        Row("token_single_stream", "  TTFT p90", _g("ttft_p90_ns"), "µs", 1e3, False, 2),
     ]
 
 

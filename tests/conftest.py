@@ -21,6 +21,19 @@ def spec_examples() -> Path:
     return SPEC_EXAMPLES
 
 
+@pytest.fixture(scope="module")
+def round_v2_1():
+    """The module's tests are round-v2.1 tests: the engine, the settings builders, the drop-in and ``podium``
+    subprocesses follow round v2.1 (podium's default is the newest round). Module-scoped, so the module's own
+    module-scoped fixtures (runs made once) follow it too."""
+    from podium.loadgen.rules import active_round
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PODIUM_ROUND", "v2.1")
+        with active_round("v2.1"):
+            yield
+
+
 @pytest.fixture(autouse=True)
 def _private_results_store(monkeypatch, tmp_path_factory):
     """No test writes to the user's results store (~/.local/share/podium)."""

@@ -722,10 +722,18 @@ class _PyQDL(_PySUT):
                  name_cb: Callable[[], str]) -> None:
         super().__init__(issue_cb, flush_cb)
         self._name_cb = name_cb
+        # the engine reads ``name`` (an attribute or a method) once per test
+        self.name = _QDLName(name_cb)  # type: ignore[assignment]
 
-    @property  # type: ignore[override]
-    def name(self) -> str:
-        return str(self._name_cb())
+
+class _QDLName:
+    """A QDL's name: asked of its callback each time the engine reads it (over the network, officially)."""
+
+    def __init__(self, name_cb: Callable[[], str]) -> None:
+        self._cb = name_cb
+
+    def __call__(self) -> str:
+        return str(self._cb())
 
 
 def _ConstructQDL(issue_cb: Callable[[list[QuerySample]], None], flush_queries_cb: Callable[[], None],

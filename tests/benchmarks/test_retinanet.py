@@ -233,7 +233,7 @@ def test_end_to_end_run_with_a_model_from_a_path(tmp_path: Path, openimages: Pat
     path = tmp_path / "tiny_retinanet.onnx"
     path.write_bytes(_tiny_model(num_classes=12, cls_logits_std=0.3, size=800).SerializeToString())
     register(RetinaNetBenchmark())
-    _run(RunRequest(benchmark="retinanet", scenario="Offline", model_path=str(path), batch_size=1,
+    _run(RunRequest(benchmark="retinanet", round="v6.0", scenario="Offline", model_path=str(path), batch_size=1,
                              data_dir=str(openimages), output=str(tmp_path / "out"), duration_s=0.2))
     acc = (tmp_path / "out" / "latest" / "accuracy" / "accuracy.txt").read_text()
     assert acc.splitlines()[-1].startswith("mAP=")

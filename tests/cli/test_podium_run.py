@@ -42,12 +42,13 @@ def test_single_stream_performance_only(tmp_path, capsys):
     assert rc == 0
     assert not (out / "latest" / "accuracy").exists()
     summary = (out / "latest" / "performance" / "mlperf_log_summary.txt").read_text()
-    assert "90th percentile latency (ns)" in summary and "Result is : VALID" in summary
+    # the default round (v6.1, LoadGen 6.0.17) labels the percentile with one decimal
+    assert "90.0th percentile latency (ns)" in summary and "Result is : VALID" in summary
 
 
 def test_compliance_tests_write_the_checker_layout(tmp_path, capsys):
     out = tmp_path / "c"
-    rc = main(["run", "--duration", "1", "--compliance", "all", "--output", str(out)])
+    rc = main(["run", "--round", "v2.1", "--duration", "1", "--compliance", "all", "--output", str(out)])
     cap = capsys.readouterr()
     assert rc in (0, 1), cap.err  # 1: a short run on a busy machine may fail the +-10 % performance check
     comp = out / "latest" / "compliance"

@@ -150,7 +150,7 @@ def test_a_run_without_a_rate_shows_n_a_not_a_traceback(tmp_path, capsys, monkey
     import podium.loadgen.record as record
 
     real = record.headline
-    monkeypatch.setattr(record, "headline", lambda perf, rules: {**real(perf, rules), "value": None})
+    monkeypatch.setattr(record, "headline", lambda perf, rules=None: {**real(perf, rules), "value": None})
     monkeypatch.setenv("PODIUM_RESULTS_DB", str(tmp_path / "store.sqlite"))
     rc = main(["run", "--mode", "performance", "--duration", "0.5", "--output", str(tmp_path / "r")])
     out = capsys.readouterr().out

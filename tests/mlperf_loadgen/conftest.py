@@ -14,11 +14,10 @@ def _in_tmp_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(autouse=True)
-def _round_v2_1(monkeypatch):
+@pytest.fixture(autouse=True, scope="module")
+def _round_v2_1(round_v2_1):
     """These are the round-v2.1 binding's tests: the drop-in follows PODIUM_ROUND (its default is the newest
     round; tests/official checks the 6.0.17 binding against the official one)."""
-    monkeypatch.setenv("PODIUM_ROUND", "v2.1")
     lg.SetRound(None)
 
 

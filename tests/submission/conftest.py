@@ -109,3 +109,8 @@ def edge_tree(tmp_path_factory, runs, fake_machine, system_json) -> Path:
                        submitter="SimOrg", system="edgesys", out=out, status="available", system_type="edge",
                        system_json=system_json, machine=fake_machine)
     return out
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _round_v2_1(round_v2_1):
+    """Podium packages and checks round-v2.1 submissions."""

@@ -62,7 +62,8 @@ def request_for(campaign: Campaign, spec: RunSpec) -> RunRequest:
     if s.completion_timeout is not None:
         extra["completion_timeout_s"] = s.completion_timeout
     return RunRequest(
-        benchmark=spec.benchmark, scenario=spec.scenario, modes=modes, backend=spec.backend.backend,
+        benchmark=spec.benchmark, scenario=spec.scenario, round=campaign.round, modes=modes,
+        backend=spec.backend.backend,
         backend_options=dict(spec.backend.options), model_path=spec.model_path, data_dir=spec.data_dir,
         output=str(campaign.runs_root), run_name=spec.run_id, force=True, duration_s=s.duration_s,
         query_count=s.query_count, target_qps=s.target_qps, expected_qps=s.expected_qps,
@@ -86,9 +87,8 @@ def summarise(outcome: RunOutcome, rs: RunState) -> None:
         rs.result = "VALID" if outcome.performance.valid else "INVALID"  # type: ignore[union-attr]
         try:
             from podium.loadgen.record import headline
-            from podium.loadgen.rules import DEFAULT_ROUND
 
-            head = headline(perf, DEFAULT_ROUND)
+            head = headline(perf)
             v = head.get("value")
             if v is None:
                 rs.metric = "n/a"

@@ -25,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "the digits benchmark, Offline, a short performance run then an accuracy run.")
     p.add_argument("--benchmark", default="digits", help="benchmark name (podium list shows them)")
     p.add_argument("--scenario", default="Offline", help="Offline | Server | SingleStream | MultiStream")
+    p.add_argument("--round", default=None,
+                   help="MLPerf round: v6.1 (default, or $PODIUM_ROUND), v6.0 (LoadGen 6.0.17 rules and seeds) or "
+                        "v2.1 (LoadGen 2.1, exactly as before)")
     p.add_argument("--mode", default="performance,accuracy",
                    help="performance, accuracy, submission, or a comma list (default: performance,accuracy)")
     p.add_argument("--backend", default="onnxruntime")
@@ -101,8 +104,11 @@ def request_from_args(args: argparse.Namespace) -> Any:
         v = getattr(args, name)
         if v is not None and v < 1:
             raise PodiumError(f"--{name.replace('_', '-')}: expected an integer >= 1, got {v}")
+    from podium.loadgen.rules import env_round, round_rules
+
+    round_name = (round_rules(args.round) if args.round else env_round()).name
     return RunRequest(
-        benchmark=args.benchmark, scenario=args.scenario, modes=modes, backend=args.backend,
+        benchmark=args.benchmark, scenario=args.scenario, round=round_name, modes=modes, backend=args.backend,
         backend_options=backend_options(args.backend_option), model_path=args.model_path, data_dir=args.data_dir,
         mlperf_conf=args.mlperf_conf, user_conf=args.user_conf, audit_config=args.audit_config,
         output=args.output, run_name=args.run_name, force=args.force, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,
@@ -284,9 +290,8 @@ def show_outcome(console: Console, outcome: Any) -> None:
         t.add_column("figure")
         t.add_column("value", justify="right")
         from podium.loadgen.record import headline
-        from podium.loadgen.rules import DEFAULT_ROUND
 
-        head = headline(perf, DEFAULT_ROUND)
+        head = headline(perf)
         value = head["value"]
         # an interrupted Offline run that completed nothing has no rate (None): say so, never crash
         t.add_row(head["name"], "n/a (nothing completed)" if value is None
@@ -328,7 +333,7 @@ def show_outcome(console: Console, outcome: Any) -> None:
         console.print(f"[red]failed:[/] {outcome.failure}")
     if outcome.power_failure:
         console.print(f"[red]power missing:[/] {outcome.power_failure}")
-    console.print(f"run folder: {outcome.output}")
+    console.print(f"run folder: {outcome.output} (round {outcome.request.round})")
     acc = outcome.accuracy_result
     if acc is not None:
         style = "green" if acc.passed else "red"

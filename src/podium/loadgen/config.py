@@ -66,7 +66,6 @@ from podium.loadgen.rules import RoundRules, round_rules
 from podium.loadgen.settings import Scenario, TestMode, TestSettings
 
 __all__ = [
-    "BUILTIN_MLPERF_CONF_ROUND",
     "IGNORED_KEY_NAMES",
     "KNOWN_KEY_NAMES",
     "MODEL_NAME_ALIASES",
@@ -80,9 +79,7 @@ __all__ = [
     "settings_to_dict",
 ]
 
-#: The round whose mlperf.conf ``builtin_mlperf_conf_path()`` names when no round is given (the default round's).
-# Each round's rules name its shipped file; one source for both the file and its round.
-BUILTIN_MLPERF_CONF_ROUND = _rules.DEFAULT_ROUND.name
+# Each round's rules name its shipped mlperf.conf (``RoundRules.mlperf_conf``); one source for file and round.
 
 #: Benchmark names (as used in submissions and on podium's command line) -> the model name used in the keys
 #: of mlperf.conf.  The official reference applications pass the base name ("bert" for bert-99 and
@@ -540,7 +537,7 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
     official, ``ttft_latency``/``tpot_latency`` apply only while ``use_token_latencies`` is on and
     ``token_latency_scaling_factor`` only while ``infer_token_latencies`` is.
     """
-    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
+    rules = round_rules(round if round is not None else _rules.current_round())
     if not verbatim_model:
         model = conf_model_name(model)
     scen = _as_scenario(scenario)
@@ -592,13 +589,13 @@ def apply_config(settings: TestSettings, entries: Mapping[str, str], model: str,
 
 def builtin_mlperf_conf_path(round: RoundRules | str | None = None) -> Path:
     """Path of a round's official mlperf.conf shipped inside the podium package (default: the default round's)."""
-    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
+    rules = round_rules(round if round is not None else _rules.current_round())
     return Path(str(importlib.resources.files("podium.loadgen").joinpath(rules.mlperf_conf)))
 
 
 def builtin_mlperf_conf_text(round: RoundRules | str | None = None) -> str:
     """A round's built-in mlperf.conf text (what the official package compiles in)."""
-    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
+    rules = round_rules(round if round is not None else _rules.current_round())
     return importlib.resources.files("podium.loadgen").joinpath(rules.mlperf_conf).read_text(encoding="utf-8")
 
 
@@ -636,7 +633,7 @@ def load_settings(model: str, scenario: Scenario | str,
     ``round`` (default: the default round) picks the built-in mlperf.conf and the keys each file may set
     (see :func:`apply_config`: in LoadGen 6.0.x rounds user.conf and audit.config cannot set the seeds).
     """
-    rules = round_rules(round if round is not None else _rules.DEFAULT_ROUND)
+    rules = round_rules(round if round is not None else _rules.current_round())
     scen = _as_scenario(scenario)
     conf_model = conf_model_name(model)
     settings = (base if base is not None else TestSettings()).copy(scenario=scen)

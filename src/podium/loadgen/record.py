@@ -32,7 +32,7 @@ import podium
 from podium.errors import PodiumError
 from podium.loadgen import logs
 from podium.loadgen.results import PerformanceResult
-from podium.loadgen.rules import DEFAULT_ROUND, RoundRules
+from podium.loadgen.rules import RoundRules, current_round
 from podium.loadgen.settings import Scenario
 
 if TYPE_CHECKING:  # the contributor signatures only; the engine imports this module
@@ -157,9 +157,11 @@ class RunRecord:
 
 
 # -- building the record from a TestResult (start_test's last step) ------------------------------------
-def result_dict(result: "TestResult", rules: RoundRules = DEFAULT_ROUND) -> dict[str, Any]:
-    """The machine-readable result (same figures as the logs, plus podium-only ones)."""
+def result_dict(result: "TestResult", rules: RoundRules | None = None) -> dict[str, Any]:
+    """The machine-readable result (same figures as the logs, plus podium-only ones) of a test of round
+    ``rules`` (default: the performance result's round, else the current one)."""
     perf = result.performance
+    rules = rules or (perf.rules if perf is not None else current_round())
     eff = result.settings
     d: dict[str, Any] = {
         "podium_version": podium.__version__,
@@ -206,8 +208,17 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
+def headline(perf: PerformanceResult, rules: RoundRules | None = None) -> dict[str, Any]:
+    """The scenario's reported metric as the round defines it (default: the result's own round): Server
+    completed samples/s from LoadGen 6.0.x on (scheduled in v2.1); tokens/s for token-latency Offline and
+    Server runs, as the checker reports LLMs."""
+    rules = rules or perf.rules
     s = perf.scenario
+    if perf.tokens is not None and s is Scenario.Offline:
+        return {"name": "Tokens per second", "value": _jsonable(perf.tokens_per_second), "unit": "tokens/s"}
+    if perf.tokens is not None and s is Scenario.Server:
+        return {"name": "Completed tokens per second", "value": _jsonable(perf.completed_tokens_per_second),
+                "unit": "tokens/s"}
     pct = "%g" % (perf.settings.target_latency_percentile * 100)
     if s is Scenario.SingleStream:
         return {"name": f"{pct}th percentile latency (ns)", "value": perf.target_sample_latency, "unit": "ns"}
@@ -222,7 +233,7 @@ def headline(perf: PerformanceResult, rules: RoundRules) -> dict[str, Any]:
     return {"name": "Samples per second", "value": _jsonable(perf.samples_per_second), "unit": "samples/s"}
 
 
-def build_record(result: "TestResult", rules: RoundRules = DEFAULT_ROUND,
+def build_record(result: "TestResult", rules: RoundRules | None = None,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run record of ``result`` before contributors add their parts: ``result_dict`` plus ``extra``."""
     d = result_dict(result, rules)

@@ -12,7 +12,10 @@ Sources: ``loadgen/`` and ``loadgen/mlperf.conf`` of github.com/mlcommons/infere
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from podium.errors import SettingError
@@ -90,7 +93,7 @@ ROUNDS: dict[str, RoundRules] = {r.name: r for r in (V2_1, V6_0, V6_1)}
 #: The newest round podium supports: what a run uses when it names none (as installing the newest official
 #: package would give).
 NEWEST = V6_1
-DEFAULT_ROUND = V2_1  # the engine's default until every caller names its round
+DEFAULT_ROUND = NEWEST
 #: Environment variable naming the round of the drop-in ``podium.mlperf_loadgen`` (and of ``podium run``
 #: when ``--round`` is not given).
 ROUND_ENV = "PODIUM_ROUND"
@@ -125,3 +128,26 @@ def env_round(default: RoundRules = NEWEST) -> RoundRules:
         return round_rules(value)
     except SettingError as exc:
         raise SettingError(f"{ROUND_ENV}={value!r}: {exc}") from None
+
+
+_ACTIVE: contextvars.ContextVar[RoundRules | None] = contextvars.ContextVar("podium_round", default=None)
+
+
+@contextlib.contextmanager
+def active_round(name: str | RoundRules | None) -> Iterator[RoundRules]:
+    """Within the block, ``start_test`` and the settings builders that name no round use this one.
+
+    How a caller that runs many tests (a benchmark run: probes, find-peak, accuracy, compliance) gives them all
+    its round without threading it through every helper. Per thread/task (a context variable).
+    """
+    rules = round_rules(name)
+    token = _ACTIVE.set(rules)
+    try:
+        yield rules
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current_round() -> RoundRules:
+    """The round of the enclosing ``active_round`` block, else ``DEFAULT_ROUND``."""
+    return _ACTIVE.get() or DEFAULT_ROUND

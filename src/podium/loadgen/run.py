@@ -30,7 +30,7 @@ from podium.loadgen.record import RecordContributor, build_record, contribute_al
 from podium.loadgen.session import ACTIVE, ACTIVE_LOCK, Session, catch_sigint
 from podium.loadgen.recorder import SeriesRecorder
 from podium.loadgen.results import INTERRUPTED_REASON, PerformanceResult, compute
-from podium.loadgen.rules import DEFAULT_ROUND, RoundRules, round_rules
+from podium.loadgen.rules import RoundRules, current_round, round_rules
 from podium.loadgen.sampling import SequenceGen, accuracy_log_offset, accuracy_log_probability, log_mask
 from podium.loadgen.schedule import LoadableSet, Schedule, generate_loadable_sets, generate_schedule
 from podium.loadgen.samples_file import write_samples_file
@@ -174,12 +174,13 @@ def start_test(
     ``extra_result`` and each of ``contributors``' parts are in it; nothing rewrites it afterwards.
 
     ``round`` (a name such as ``"v6.1"`` or a ``RoundRules``; ``rules`` is the older spelling) picks the LoadGen
-    behaviour and logs of that round; None is ``DEFAULT_ROUND``. A v2.1 run refuses settings only LoadGen 6.0.x
+    behaviour and logs of that round; None is the round of an enclosing ``rules.active_round`` block, else
+    ``DEFAULT_ROUND`` (the newest). A v2.1 run refuses settings only LoadGen 6.0.x
     has (token latencies, ``accuracy_sample_count_override``, TEST05 seeds) with a one-line ``SettingError``.
     ``config_errors``: settings-file errors found before the test (the drop-in's second user.conf), logged as
     ``error_invalid_config``.
     """
-    rules = round_rules(round if round is not None else (rules if rules is not None else DEFAULT_ROUND))
+    rules = round_rules(round if round is not None else (rules if rules is not None else current_round()))
     _check_round_settings(settings, rules)
     log_settings = log_settings or LogSettings()
     options = options or RunOptions()

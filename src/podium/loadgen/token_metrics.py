@@ -55,7 +55,8 @@ def _unsigned_mean(values: np.ndarray, count: int) -> int:
 def _trunc_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """C++ integer division (truncation toward zero) of int64 arrays; ``b`` is never 0 here."""
     q = np.abs(a) // np.abs(b)
-    return np.where((a < 0) != (b < 0), -q, q)
+    out: np.ndarray = np.where((a < 0) != (b < 0), -q, q)
+    return out
 
 
 def token_results(latencies: np.ndarray, first_token_abs: np.ndarray, origin_abs: np.ndarray,

@@ -110,6 +110,11 @@ class FinishedRun:
         return str(self.main.result.get("scenario") or "unknown")
 
     @property
+    def round(self) -> str:
+        """The MLPerf round the run followed (records from before rounds were a setting are v2.1)."""
+        return str(self.main.result.get("round") or "v2.1")
+
+    @property
     def backend(self) -> str:
         b = self.main.result.get("backend")
         return str(b.get("name")) if isinstance(b, dict) and b.get("name") else ""

@@ -225,6 +225,11 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
             read.append((inp, read_run(inp.run_dir)))
         except RunFolderError as exc:
             reasons.append(str(exc))
+    for _inp, run in read:
+        if run.round != rules.ROUND:
+            # podium's tree layout, required files and checker are round v2.1's so far
+            raise PodiumError(f"{run.path}: a round {run.round} run; podium packages round {rules.ROUND} "
+                              f"submissions so far (rerun with --round {rules.ROUND} to package it)")
     seen: dict[tuple[str, str], Path] = {}
     for inp, run in read:
         key = (run.benchmark, run.scenario)

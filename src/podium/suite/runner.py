@@ -17,7 +17,9 @@ from typing import Any, Callable, Sequence
 from podium.benchmarks import get_benchmark
 from podium.errors import PodiumError, RunInterrupted
 from podium.files import write_text_atomic
+from podium.benchmarks.rounds import check_benchmark_in_round
 from podium.loadgen import LogSettings, RunOptions, Scenario, TestMode, TestResult, TestSettings, start_test
+from podium.loadgen.rules import active_round, env_round, round_rules
 from podium.loadgen import config as lgconfig
 from podium.loadgen.peak import PeakResult, find_peak
 from podium.loadgen.record import RecordPart
@@ -81,6 +83,9 @@ class RunRequest:
     sut_ca_cert: str | None = None
     #: extra top-level parts for every record of the run (a campaign's name and run id), as the caller gives them
     record_extra: dict[str, Any] = field(default_factory=dict)
+    #: the MLPerf round whose LoadGen, mlperf.conf and rules the run follows (None: $PODIUM_ROUND, else the
+    #: newest podium supports)
+    round: str | None = None
 
 
 @dataclass
@@ -159,7 +164,8 @@ def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
     """Settings files, then command-line values, then measured defaults for what is still unset."""
     scenario = Scenario.parse(req.scenario)
     confs = confs or _Confs.read(req)
-    settings = lgconfig.load_settings(conf_model, scenario, mlperf_conf=confs.mlperf, user_conf=confs.user)
+    settings = lgconfig.load_settings(conf_model, scenario, mlperf_conf=confs.mlperf, user_conf=confs.user,
+                                      round=req.round)
     in_user = _user_conf_names(confs.user)
     if req.duration_s is not None:
         if req.duration_s <= 0:
@@ -230,7 +236,19 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
 
     Called from the main thread (Ctrl-C ends the run cleanly: see ``start_test``). On Ctrl-C the SUT is closed,
     what was measured is recorded, and ``RunInterrupted`` is re-raised with ``outcome`` set.
+
+    Every test of the run (probes, find-peak, performance, accuracy, compliance) follows ``req.round``: its
+    LoadGen behaviour, its built-in mlperf.conf and its benchmark list (a benchmark the round does not have is
+    refused before anything loads).
     """
+    rules = round_rules(req.round) if req.round else env_round()
+    req = dataclasses.replace(req, round=rules.name)
+    with active_round(rules):
+        return _run_benchmark(req, on_stage, provider=provider, power=power, compliance=compliance)
+
+
+def _run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None, *, provider: SutProvider | None,
+                   power: PowerPlan | None, compliance: ComplianceRunner | None) -> RunOutcome:
     steps = _Steps(on_stage)
     stage = steps.start
     if provider is None:
@@ -248,6 +266,7 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         if m not in MODES:
             raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
     bench = get_benchmark(req.benchmark)
+    check_benchmark_in_round(bench.name, str(req.round))
     if req.synthetic:
         bench = bench.synthetic_variant()
     scenario = Scenario.parse(req.scenario)
@@ -279,12 +298,15 @@ def run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None = None
         why = " (synthetic inputs have no accuracy run)" if req.synthetic and "accuracy" in req.modes else ""
         raise PodiumError("--compliance: needs a performance run and an accuracy run in the same command "
                           f"(--mode performance,accuracy), which the compliance tests are compared with{why}")
+    if req.compliance and req.round != "v2.1":
+        raise PodiumError(f"--compliance: podium's compliance tests are round v2.1's so far (TEST01, TEST04, "
+                          f"TEST05); this run is round {req.round}; add --round v2.1 to run them")
     req = dataclasses.replace(req, modes=modes)
     outcome.request = req
     if req.duration_s is not None:
         outcome.labels.append(f"short run: min_duration {req.duration_s:g} s, min_query_count "
                               f"{req.query_count if req.query_count is not None else 1} - not a valid MLPerf "
-                              "duration (MLPerf v2.1 requires 600 s and the mlperf.conf query counts)")
+                              f"duration (MLPerf {req.round} requires 600 s and the mlperf.conf query counts)")
 
     provider.load(bench, stage)
     stage("loading data")
