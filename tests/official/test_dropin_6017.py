@@ -11,14 +11,6 @@ import pytest
 from tests.official import peers, twin
 
 
-@pytest.fixture(scope="module")
-def site():
-    found, why = peers.official_site()
-    if found is None:
-        pytest.skip(why)
-    return found
-
-
 def _same(site, tmp_path, spec: dict) -> None:
     official = peers.run_official(site, spec, tmp_path / "official")
     podium = peers.run_dropin(spec, tmp_path / "podium")

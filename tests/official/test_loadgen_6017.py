@@ -25,14 +25,6 @@ TOKENS = {"tokens": True, "n_tokens": {"modulo": 7, "values": {"0": 1}, "default
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 
 
-@pytest.fixture(scope="module")
-def site():
-    found, why = peers.official_site()
-    if found is None:
-        pytest.skip(why)
-    return found
-
-
 def _spec(scenario: str, mode: str, tokens: bool, **settings: object) -> dict:
     s = {**BASE, **SEEDS, **settings}
     if tokens:

@@ -126,14 +126,7 @@ class SeriesRecorder:
                     done[k] = t
                     if self.log_all or (log_mask is not None and log_mask[k]):
                         self._log(k, r[1])
-                    if self.per_query:
-                        q = 0 if self.scenario is Scenario.Offline else k // self.spq
-                        self.remaining[q] -= 1
-                        if self.remaining[q] == 0:
-                            self.query_done[q] = t
-                            self.completed_queries += 1
-                    else:
-                        self.completed_queries += 1
+                    self._query_progress(k, t)
                     count += 1
             if count:
                 completed = self.completed + count
@@ -173,20 +166,25 @@ class SeriesRecorder:
                 done[k] = t
                 if self.log_all or (self.log_mask is not None and self.log_mask[k]):
                     self._log(k, r[1], nt)
-                if self.per_query:
-                    q = 0 if self.scenario is Scenario.Offline else k // self.spq
-                    self.remaining[q] -= 1
-                    if self.remaining[q] == 0:
-                        self.query_done[q] = t
-                        self.completed_queries += 1
-                else:
-                    self.completed_queries += 1
+                self._query_progress(k, t)
                 count += 1
             if count:
                 self.completed += count
                 self.last_progress_ns = t
                 if self.completed >= self.wait_target:
                     self.event.set()
+
+    def _query_progress(self, k: int, t: int) -> None:
+        """Sample ``k`` completed at ``t``: count its query done when it was the query's last (caller holds the
+        lock)."""
+        if self.per_query:
+            q = 0 if self.scenario is Scenario.Offline else k // self.spq
+            self.remaining[q] -= 1
+            if self.remaining[q] == 0:
+                self.query_done[q] = t
+                self.completed_queries += 1
+        else:
+            self.completed_queries += 1
 
     def first_token(self, responses: Sequence[Any], t: int) -> None:
         """Record first tokens (the official ``FirstTokenComplete``): ``(id, data)`` pairs, all at time ``t``.

@@ -140,12 +140,14 @@ def _results_section(runs: Sequence[ReportRun], keys: LabelKeys) -> str:
                      if isinstance(late.get("p99_ns"), (int, float)) else "")
         watts = r.power.get("average_watts", r.power.get("avg_watts"))
         rows.append(
-            f"<tr><td>{_e(r.name)}</td><td>{_e(r.benchmark)}</td><td>{_e(r.scenario)}</td><td>{_e(r.backend)}</td>"
+            f"<tr><td>{_e(r.name)}</td><td>{_e(r.benchmark)}</td><td>{_e(r.scenario)}</td><td>{_e(r.round)}</td>"
+            f"<td>{_e(r.backend)}</td>"
             f"<td>{_e(_metric_name(r))}</td><td class=num>{value}</td><td>{unit}</td><td>{valid}</td>"
             f"<td>{acc_text}</td><td class=num>{late_text}</td>"
             f"<td class=num>{_num(watts, 1) if watts is not None else ''}</td>"
             f"<td>{_labels_html(r.labels, keys)}</td></tr>")
-    head = ("<tr><th>run</th><th>benchmark</th><th>scenario</th><th>backend</th><th>metric</th><th>value</th>"
+    head = ("<tr><th>run</th><th>benchmark</th><th>scenario</th><th>round</th><th>backend</th><th>metric</th>"
+            "<th>value</th>"
             "<th>unit</th><th>validity</th><th>accuracy / target</th><th>issue lateness p99</th><th>power (W)</th>"
             "<th>labels</th></tr>")
     return f"<table>{head}{''.join(rows)}</table>"

@@ -35,6 +35,8 @@ class ReportRun:
     #: (seconds since the first sample, watts) from the run's spl.txt, when power was measured.
     power_trace: list[tuple[float, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the MLPerf round the run followed
+    round: str = "v2.1"
 
     @property
     def short_run(self) -> bool:
@@ -52,7 +54,7 @@ def from_run(run: FinishedRun, name: str | None = None) -> ReportRun:
     rr = ReportRun(name=name or run.path.name, benchmark=run.benchmark, scenario=run.scenario, backend=run.backend,
                    metric=run.metric, valid=run.valid, accuracy=run.accuracy_result, lateness=run.lateness,
                    power=run.power, results=results, system=run.system, settings=run.effective_settings,
-                   labels=run.labels(), path=str(run.path))
+                   labels=run.labels(), path=str(run.path), round=run.round)
     if run.performance is not None:
         try:
             rr.samples = load_samples(run.performance.folder, run.scenario)
@@ -92,6 +94,7 @@ def from_row(row: dict[str, Any]) -> ReportRun:
         power["energy_j"] = row["energy_joules"]
     valid = None if row.get("valid") is None else bool(row["valid"])
     rr = ReportRun(name=f"#{row['id']}", benchmark=str(row.get("benchmark")), scenario=str(row.get("scenario")),
+                   round=str(row.get("round") or "v2.1"),
                    backend=str(row.get("backend") or ""),
                    metric={"name": row.get("metric_name"), "value": row.get("metric_value"),
                            "unit": row.get("metric_unit")},

@@ -24,7 +24,7 @@ from podium.report.runs import RESULT_FILE, FinishedRun, read_run
 
 ENV_VAR = "PODIUM_RESULTS_DB"
 DEFAULT_PATH = Path("~/.local/share/podium/results.sqlite")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the round column
 
 
 class ResultsStoreError(PodiumError):
@@ -48,6 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("fingerprint", "TEXT UNIQUE", "sha256 of the run's result files"),
     Column("benchmark", "TEXT", "benchmark name"),
     Column("scenario", "TEXT", "LoadGen scenario"),
+    Column("round", "TEXT", "MLPerf round the run followed (v2.1, v6.0, v6.1)"),
     Column("backend", "TEXT", "inference backend"),
     Column("modes", "TEXT", "modes run (performance, accuracy, submission)"),
     Column("metric_name", "TEXT", "headline metric"),
@@ -124,6 +125,7 @@ def row_from_run(run: FinishedRun) -> dict[str, Any]:
         "fingerprint": fingerprint(run),
         "benchmark": run.benchmark,
         "scenario": run.scenario,
+        "round": run.round,
         "backend": run.backend,
         "modes": ",".join(run.modes),
         "metric_name": metric.get("name"),
@@ -180,6 +182,9 @@ class ResultsStore:
             cols = ", ".join(f'"{c.name}" {c.sql}' for c in COLUMNS)
             with self._db:
                 self._db.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
+                have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+                if "round" not in have:  # a schema-1 store: its runs were all round v2.1
+                    self._db.execute("ALTER TABLE runs ADD COLUMN round TEXT DEFAULT 'v2.1'")
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise ResultsStoreError(f"{self.path}: not a podium results store ({exc})") from None
