@@ -21,6 +21,7 @@ from pathlib import Path
 
 from podium.errors import PodiumError
 from podium.loadgen.config import conf_model_name
+from podium.loadgen.rules import current_round, round_rules
 
 TEST01 = "TEST01"
 TEST04 = "TEST04"
@@ -95,11 +96,19 @@ class ComplianceError(PodiumError):
     """A compliance test cannot run or be verified: unknown test or model, missing or malformed log files."""
 
 
-def check_test(test: str) -> str:
-    """``test`` in its official spelling (``TEST01``, ``TEST04``, ``TEST05``); raises for any other name."""
+def check_test(test: str, round: str | None = None) -> str:
+    """``test`` in its official spelling (``TEST01``, ``TEST04``, ``TEST05``); raises for any other name, and
+    for a test the round does not have (TEST05 ended with v5.0). ``round``: default the current round."""
     t = str(test).upper()
+    rules = round_rules(round if round is not None else current_round())
+    if t in ("TEST06", "TEST07", "TEST08", "TEST09") and rules.current:
+        raise ComplianceError(f"compliance test {t}: a round {rules.name} test of the LLM/DLRMv3 benchmarks, which "
+                              "podium does not have yet; expected TEST01 or TEST04")
     if t not in TESTS:
         raise ComplianceError(f"compliance test {test!r}: unknown; expected one of {', '.join(TESTS)}")
+    if t not in rules.compliance_tests:
+        raise ComplianceError(f"compliance test {t}: not a round {rules.name} test ({t} ended with v5.0); "
+                              f"round {rules.name} has {', '.join(x for x in rules.compliance_tests if x in TESTS)}")
     return t
 
 
@@ -140,10 +149,25 @@ def write_audit_config(test: str, path: str | os.PathLike[str], model: str | Non
     return p
 
 
-def required_tests(benchmark: str) -> tuple[str, ...]:
-    """The compliance tests the v2.1 checker requires for ``benchmark``: TEST01 and TEST05 always, TEST04 too
-    except for retinanet, rnnt, bert, dlrm and 3d-unet (any accuracy class). Unknown (open-division)
-    benchmarks get all three."""
+#: LoadGen 6.0.x rounds: the checker's models_TEST04 (of podium's benchmarks, resnet; digits is run like it)
+_TEST04_CURRENT = frozenset({"resnet50", "digits"})
+
+
+def required_tests(benchmark: str, round: str | None = None) -> tuple[str, ...]:
+    """The compliance tests the round's checker requires for ``benchmark`` (default: the current round).
+
+    v2.1: TEST01 and TEST05 always, TEST04 too except for retinanet, rnnt, bert, dlrm and 3d-unet (any
+    accuracy class); unknown (open-division) benchmarks get all three. v6.0/v6.1 (``models_TEST01`` and
+    ``models_TEST04`` of the checker's constants.py): TEST01 for resnet, retinanet, bert and 3d-unet, TEST04
+    for resnet only; unknown benchmarks get both.
+    """
+    rules = round_rules(round if round is not None else current_round())
+    if rules.current:
+        known = {"resnet50", "retinanet", "bert", "3d-unet", "digits"}
+        model = conf_model_name(benchmark)
+        if model in known and model not in _TEST04_CURRENT:
+            return (TEST01,)
+        return (TEST01, TEST04)
     if conf_model_name(benchmark) in _NO_TEST04:
         return (TEST01, TEST05)
     return TESTS

@@ -1,5 +1,13 @@
-"""Verification of compliance runs, with the rules of the official v2.1 ``verify_accuracy.py``,
-``verify_performance.py`` (TEST01, TEST04, TEST05) and ``create_accuracy_baseline.sh``.
+"""Verification of compliance runs, with the rules of the official ``verify_accuracy.py``,
+``verify_performance.py`` (TEST01, TEST04, TEST05) and ``create_accuracy_baseline.sh`` of round v2.1
+(``compliance/nvidia`` at tag v2.1) and of the LoadGen 6.0.x rounds (``compliance/`` at d6147c7e).
+
+Round v6.0/v6.1 differences, each as its scripts have it: TEST01's performance check reads the two DETAIL
+logs (``result_samples_per_second``, ``early_stopping_latency_ss``/``_ms`` in ns, or
+``result_completed_samples_per_sec``), fails a run whose ``result_validity`` is not VALID, compares Server
+``effective_target_latency_ns``, and passes when ``ref*(1-t) <= test <= ref*(1+t)`` (inclusive; the 20 %
+relaxation then applies to the latency itself); TEST04 reads the "90.0th"/"99.0th" labels of LoadGen 6.0;
+TEST01's accuracy check also needs at least one compliance-log entry whose index the accuracy log has.
 
 Performance (spec submission.md §4). Both summaries are read line by line the way the official scripts read
 them: the line ``Scenario : X`` sets the scenario, then the score is taken from the line that starts with
@@ -39,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from podium.compliance.audit import TEST01, TEST04, TEST05, ComplianceError, check_test
+from podium.loadgen.rules import current_round, round_rules
 
 SUMMARY_FILE = "mlperf_log_summary.txt"
 DETAIL_FILE = "mlperf_log_detail.txt"
@@ -61,6 +70,15 @@ _SCORE_PATTERNS = {
     "Server": re.compile(r"Completed samples per second"),
     "Offline": re.compile(r"Samples per second"),
 }
+#: LoadGen 6.0.x's TEST04 also reads the one-decimal labels (and pointpainting's 99.9th)
+_SCORE_PATTERNS_CURRENT = {
+    **_SCORE_PATTERNS,
+    "SingleStream": re.compile(r".*Early stopping (90th|90.0th|99.9th) percentile estimate"),
+    "MultiStream": re.compile(r".*Early stopping (99th|99.0th) percentile estimate"),
+}
+#: what 6.0.x's TEST01 reads from each detail log
+_DETAIL_RESULT = {"Offline": "result_samples_per_second", "SingleStream": "early_stopping_latency_ss",
+                  "MultiStream": "early_stopping_latency_ms", "Server": "result_completed_samples_per_sec"}
 _TARGET_LATENCY = re.compile(r"target_latency \(ns\)")
 _ERRORS = re.compile(r"\d+ ERROR")
 
@@ -103,8 +121,9 @@ class SummaryScore:
         return value
 
 
-def read_summary_score(path: str | os.PathLike[str]) -> SummaryScore:
-    """Read scenario, score, Server target latency, validity and error count from a summary log."""
+def read_summary_score(path: str | os.PathLike[str], current: bool = False) -> SummaryScore:
+    """Read scenario, score, Server target latency, validity and error count from a summary log
+    (``current``: with LoadGen 6.0.x's labels too)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -117,7 +136,7 @@ def read_summary_score(path: str | os.PathLike[str]) -> SummaryScore:
         if re.match("Scenario", line):
             out.scenario = _value(line)
             continue
-        pattern = _SCORE_PATTERNS.get(out.scenario)
+        pattern = (_SCORE_PATTERNS_CURRENT if current else _SCORE_PATTERNS).get(out.scenario)
         if pattern is not None and pattern.match(line):
             out.score_text = _value(line)
             continue
@@ -177,12 +196,17 @@ def _score_text(score: SummaryScore, as_rate: bool) -> str:
 
 
 def verify_performance(test: str, reference_summary: str | os.PathLike[str],
-                       test_summary: str | os.PathLike[str]) -> PerformanceVerification:
+                       test_summary: str | os.PathLike[str], round: str | None = None) -> PerformanceVerification:
     """Compare the compliance run's summary with the reference performance run's, as the official
-    ``TESTxx/verify_performance.py`` does (see the module docstring)."""
-    test = check_test(test)
-    ref = read_summary_score(reference_summary)
-    tst = read_summary_score(test_summary)
+    ``TESTxx/verify_performance.py`` of ``round`` (default: the current one) does (see the module docstring).
+    LoadGen 6.0.x's TEST01 compares the detail logs beside the two summaries."""
+    rules = round_rules(round if round is not None else current_round())
+    test = check_test(test, rules.name)
+    if rules.current and test == TEST01:
+        return _verify_performance_detail(Path(reference_summary).with_name(DETAIL_FILE),
+                                          Path(test_summary).with_name(DETAIL_FILE))
+    ref = read_summary_score(reference_summary, rules.current)
+    tst = read_summary_score(test_summary, rules.current)
     lines = ["Verifying performance."]
 
     def fail(reason: str, ref_score: float | None = None, test_score: float | None = None,
@@ -221,6 +245,66 @@ def verify_performance(test: str, reference_summary: str | os.PathLike[str],
         lines.append("TEST PASS")
         return PerformanceVerification(test, True, ref.scenario, ref_score, test_score, threshold, "", lines,
                                        ref.path, tst.path)
+    return fail("Test score invalid", ref_score, test_score, threshold)
+
+
+def _detail_values(path: Path) -> dict[str, Any]:
+    """Key -> value of a detail log (the first value of a repeated key, as the official log_parser gives)."""
+    from podium.loadgen.logs import read_detail_log
+
+    try:
+        records = read_detail_log(path)
+    except FileNotFoundError:
+        raise ComplianceError(f"{path}: detail log not found") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ComplianceError(f"{path}: cannot read the detail log ({exc})") from None
+    values: dict[str, Any] = {}
+    errors = 0
+    for r in records:
+        values.setdefault(r["key"], r["value"])
+        errors += bool(r.get("metadata", {}).get("is_error"))
+    values["__errors__"] = errors
+    return values
+
+
+def _verify_performance_detail(reference_detail: Path, test_detail: Path) -> PerformanceVerification:
+    """LoadGen 6.0.x's ``TEST01/verify_performance.py``: the two detail logs' results, within 10 % either way
+    (20 % for a SingleStream early-stopping latency <= 200000 ns or a MultiStream one <= 1600000 ns)."""
+    lines = ["Verifying performance."]
+    ref, tst = _detail_values(reference_detail), _detail_values(test_detail)
+    scenario = str(ref.get("effective_scenario", ""))
+
+    def fail(reason: str, ref_score: float | None = None, test_score: float | None = None,
+             threshold: float | None = None) -> PerformanceVerification:
+        lines.append(f"TEST FAIL: {reason}")
+        return PerformanceVerification(TEST01, False, scenario, ref_score, test_score, threshold, reason, lines,
+                                       reference_detail, test_detail)
+
+    scores = []
+    for path, values in ((reference_detail, ref), (test_detail, tst)):
+        key = _DETAIL_RESULT.get(str(values.get("effective_scenario", "")))
+        if key is None or key not in values:
+            return fail(f"Invalid results in {path} (no {key or 'effective_scenario'} there)")
+        if values.get("result_validity") != "VALID":
+            return fail(f"Invalid results in {path}")
+        if values["__errors__"]:
+            lines.append(f"WARNING: {values['__errors__']} ERROR reported in {path}")
+        scores.append(float(values[key]))
+    ref_score, test_score = scores
+    if tst.get("effective_scenario") != ref.get("effective_scenario"):
+        return fail("Test and reference scenarios do not match!")
+    if scenario == "Server" and tst.get("effective_target_latency_ns") != ref.get("effective_target_latency_ns"):
+        return fail("Server target latency mismatch")
+    lines.append(f"Reference score = {ref_score}")
+    lines.append(f"Test score = {test_score}")
+    threshold = PERFORMANCE_THRESHOLDS[TEST01]
+    limit = RELAXED_LIMITS.get(scenario)
+    if limit is not None and ref_score <= limit:
+        threshold = RELAXED_THRESHOLD
+    if ref_score * (1 - threshold) <= test_score <= ref_score * (1 + threshold):
+        lines.append("TEST PASS")
+        return PerformanceVerification(TEST01, True, scenario, ref_score, test_score, threshold, "", lines,
+                                       reference_detail, test_detail)
     return fail("Test score invalid", ref_score, test_score, threshold)
 
 
@@ -297,9 +381,11 @@ def _decode(hexdata: str, dtype: Any, where: str) -> np.ndarray:
 
 
 def verify_accuracy(reference_accuracy_log: str | os.PathLike[str], test_accuracy_log: str | os.PathLike[str],
-                    dtype: str = "byte") -> AccuracyVerification:
+                    dtype: str = "byte", round: str | None = None) -> AccuracyVerification:
     """Compare TEST01's sampled responses with the accuracy-mode run's, as the official
-    ``TEST01/verify_accuracy.py`` does (its default, non-unix mode)."""
+    ``TEST01/verify_accuracy.py`` of ``round`` (default: the current one) does (its default, non-unix mode);
+    LoadGen 6.0.x's also fails when no compliance entry's index is in the accuracy log."""
+    rules = round_rules(round if round is not None else current_round())
     if dtype not in DTYPES:
         raise ComplianceError(f"dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
     np_dtype = DTYPES[dtype]
@@ -333,7 +419,8 @@ def verify_accuracy(reference_accuracy_log: str | os.PathLike[str], test_accurac
         else:
             missing += 1
         known[idx] = e["data"]
-    return AccuracyVerification(perf_mismatch == 0, len(acc), dup, acc_mismatch, len(perf), match, perf_mismatch,
+    passed = perf_mismatch == 0 and (match > 0 or not rules.current)
+    return AccuracyVerification(passed, len(acc), dup, acc_mismatch, len(perf), match, perf_mismatch,
                                 missing, dtype, bad)
 
 

@@ -121,5 +121,9 @@ class ComplianceRunner(Protocol):
 
     def required_tests(self, benchmark: str) -> tuple[str, ...]: ...
 
+    def check_test(self, test: str) -> str:
+        """The test's official name; raises a one-line ``PodiumError`` for a test the run's round lacks."""
+        ...
+
     def run(self, sut: SystemUnderTest, qsl: QuerySampleLibrary, settings: TestSettings, benchmark: str,
             out_dir: Path, **options: Any) -> Mapping[str, ComplianceOutcome]: ...

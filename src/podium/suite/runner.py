@@ -298,9 +298,9 @@ def _run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None, *, p
         why = " (synthetic inputs have no accuracy run)" if req.synthetic and "accuracy" in req.modes else ""
         raise PodiumError("--compliance: needs a performance run and an accuracy run in the same command "
                           f"(--mode performance,accuracy), which the compliance tests are compared with{why}")
-    if req.compliance and req.round != "v2.1":
-        raise PodiumError(f"--compliance: podium's compliance tests are round v2.1's so far (TEST01, TEST04, "
-                          f"TEST05); this run is round {req.round}; add --round v2.1 to run them")
+    if req.compliance and req.compliance != ("all",) and compliance is not None:
+        for test in req.compliance:
+            compliance.check_test(test)  # a test the round does not have is refused before anything runs
     req = dataclasses.replace(req, modes=modes)
     outcome.request = req
     if req.duration_s is not None:
