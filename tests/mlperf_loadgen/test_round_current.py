@@ -79,7 +79,7 @@ def test_a_qdl_is_a_sut_named_by_its_callback(current, tmp_path):
     lg.DestroyQSL(qsl)
     keys = {r["key"]: r["value"] for r in read_detail_log(tmp_path / "mlperf_log_detail.txt")}
     assert keys["sut_name"] == "QDL over the network" and names
-    assert keys["loadgen_version"].startswith("6.0.17 @ podium")
+    assert keys["loadgen_version"].startswith("6.0.17 @ podium") and keys["loadgen_version"].endswith("round v6.1")
     assert keys["effective_accuracy_sample_count"] == 8  # a 6.0.17 key
 
 

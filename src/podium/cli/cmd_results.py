@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _flags(r: dict[str, Any]) -> str:
     """Short forms of the honest labels, for a narrow table (``--columns labels`` shows them whole)."""
-    out = []
+    out = [str(r.get("round") or "v2.1")]  # the MLPerf round the run followed
     if r.get("short_run"):
         out.append("SHORT")
     if r.get("random_weights"):

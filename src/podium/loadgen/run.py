@@ -503,7 +503,10 @@ def _check_round_settings(settings: TestSettings, rules: RoundRules) -> None:
 
 
 def _log_version(detail: logs.DetailLog, rules: RoundRules) -> None:
-    detail.log("loadgen_version", rules.loadgen_version.replace("podium", f"podium {podium.__version__}"))
+    version = rules.loadgen_version.replace("podium", f"podium {podium.__version__}")
+    if rules.current:  # the "@ <revision>" part is free text; v2.1 keeps what it always wrote
+        version += f" round {rules.name}"
+    detail.log("loadgen_version", version)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
     detail.log("loadgen_build_date_local", stamp)
     detail.log("loadgen_build_date_utc", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))
