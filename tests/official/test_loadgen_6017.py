@@ -153,3 +153,14 @@ def test_round_conf_gives_the_official_settings(site, tmp_path, model, scenario,
         mine = getattr(ours, renamed.get(name, name))
         mine = mine.value if hasattr(mine, "value") else mine
         assert mine == value, f"{model}.{scenario}.{name}: official {value!r}, podium {mine!r}"
+
+
+@pytest.mark.slow
+def test_issue_thread_count_mismatch_is_the_officials_error(site, tmp_path):
+    """``server_num_issue_query_threads`` > 0 with no thread registered (Python cannot): the official waits
+    10 s, then logs the mismatch and issues on its own thread (Offline; in Server it would wait forever);
+    podium logs the same error at once."""
+    _same(site, tmp_path, _spec("Offline", "PerformanceOnly", False, server_num_issue_query_threads=2))
+    errors = [r["value"] for r in twin.detail_records(tmp_path / "podium") if r["key"] == "error_runtime"]
+    assert errors == ["Mismatch between settings and number of registered IssueQueryThreads! "
+                      "settings.server_num_issue_query_threads = 2 but 0 threads registered."]
