@@ -59,3 +59,33 @@ def test_second_user_conf_is_an_invalid_config_error_like_the_official(site, tmp
     official = json.loads((peers.run_official(site, spec, tmp_path / "o") / "settings.json").read_text())
     ours = json.loads((peers.run_dropin(spec, tmp_path / "p") / "settings.json").read_text())
     assert ours == official
+
+
+def test_drop_in_has_every_name_of_the_official_module(site, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json, mlperf_loadgen as lg\n"
+              "names = {n: sorted(a for a in dir(getattr(lg, n)) if not a.startswith('_'))\n"
+              "         for n in dir(lg) if not n.startswith('_') and n[0].isupper()}\n"
+              "print(json.dumps(names))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(site)}, check=True).stdout
+    official = json.loads(out)
+    import podium.mlperf_loadgen as lg
+
+    lg.SetRound("v6.1")
+    try:
+        for name, members in official.items():
+            ours = getattr(lg, name)
+            if name in ("TestScenario", "TestMode", "LoggingMode"):
+                assert set(ours.__members__) == {m for m in members if m[0].isupper()}, name
+                continue
+            if isinstance(ours, type):
+                assert {m for m in members if m not in ("name", "value")} <= set(dir(ours)), name
+    finally:
+        lg.SetRound(None)
+    # podium's own extras, documented: AbortTest (the C++ API's), SetRound, Round
+    assert set(official) <= {n for n in dir(lg) if not n.startswith("_")} | {"FirstTokenComplete", "ConstructQDL",
+                                                                             "DestroyQDL"}
