@@ -32,8 +32,11 @@ def benchmarks_table() -> Table:
     t = narrow_table("Benchmarks", caption_justify="left", caption=(
         "SS SingleStream, MS MultiStream, Srv Server, Off Offline. needs: model = --model-path FILE, "
         "build = podium build-model, data = --data-dir DIR. synthetic = --synthetic runs performance only "
-        "without the files; random-W = random weights (accuracy meaningless)."))
-    for col in ("name", "conf", "scenarios", "needs", "status"):
+        "without the files; random-W = random weights (accuracy meaningless). rounds: the MLPerf rounds that "
+        "have it (--round; default v6.1), any = podium's own."))
+    from podium.benchmarks.rounds import PODIUM_ONLY, rounds_with
+
+    for col in ("name", "conf", "scenarios", "rounds", "needs", "status"):
         t.add_column(col, no_wrap=col != "status", overflow="fold" if col == "status" else "ellipsis")
     for b in list_benchmarks():
         needs = []
@@ -50,8 +53,9 @@ def benchmarks_table() -> Table:
             status = "synthetic"
         if b.random_weights:
             status += " random-W"
-        t.add_row(b.name, b.conf_model, " ".join(short.get(x, x) for x in b.scenarios), escape(", ".join(needs)),
-                  status)
+        rounds = "any" if b.name in PODIUM_ONLY else " ".join(r.lstrip("v") for r in rounds_with(b.name)) or "-"
+        t.add_row(b.name, b.conf_model, " ".join(short.get(x, x) for x in b.scenarios), rounds,
+                  escape(", ".join(needs)), status)
     return t
 
 
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         bt.add_row(name, escape(status))
     console.print(bt)
     console.print("Scenarios: SingleStream, MultiStream, Server, Offline.  "
-                  "Modes: performance, accuracy, submission.")
+                  "Modes: performance, accuracy, submission.  Rounds: v6.1 (default), v6.0, v2.1.")
     return 0
 
 
