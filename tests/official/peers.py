@@ -39,7 +39,10 @@ def official_site() -> tuple[Path | None, str]:
     site = _cache_root()
     if _has_official(site):
         return site, ""
-    site.mkdir(parents=True, exist_ok=True)
+    try:
+        site.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return None, f"cannot make {site} for {OFFICIAL_PACKAGE} ({exc.strerror}); set PODIUM_OFFICIAL_LOADGEN_SITE"
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
            f"{OFFICIAL_PACKAGE}=={OFFICIAL_VERSION}"]
     try:
