@@ -16,9 +16,13 @@ from tests.submission.fake_runs import make_run
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """Full-length, VALID resnet runs with compliance results: Offline and Server (datacenter)."""
+    """Full-length, VALID resnet runs with compliance results: Offline and Server (datacenter), of round v2.1
+    (session-scoped, so set up before any module's round fixture: it names its round itself)."""
+    from podium.loadgen.rules import active_round
+
     base = tmp_path_factory.mktemp("runs")
-    return {s: make_run(base / s, scenario=s) for s in ("Offline", "Server")}
+    with active_round("v2.1"):
+        return {s: make_run(base / s, scenario=s) for s in ("Offline", "Server")}
 
 
 @pytest.fixture(scope="session")

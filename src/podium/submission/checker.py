@@ -121,7 +121,15 @@ def check_compliance(f: Findings, folder: Path, model: str, scenario: str, divis
 
 
 def check_submission(root: str | os.PathLike[str], skip_compliance: bool = False) -> CheckReport:
-    """Check the submission tree at ``root`` (the folder holding ``closed``/``open``/``network``)."""
+    """Check the submission tree at ``root`` (the folder holding ``closed``/``open``/``network``) with the
+    round-v2.1 checker's rules (its compliance tests included, whatever the current round)."""
+    from podium.loadgen.rules import active_round
+
+    with active_round(rules.ROUND):
+        return _check_submission(root, skip_compliance)
+
+
+def _check_submission(root: str | os.PathLike[str], skip_compliance: bool) -> CheckReport:
     base = Path(root).resolve()
     f = Findings(base)
     report = CheckReport(base)

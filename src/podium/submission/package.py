@@ -208,6 +208,20 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
                        system_type: str | None = None, measurements_json: str | Path | None = None,
                        force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
     """Lay out the v2.1 tree of ``runs`` under ``out`` (see the module docstring)."""
+    from podium.loadgen.rules import active_round
+
+    with active_round(rules.ROUND):  # the tree, its compliance tests and its checker are round v2.1's
+        return _package_submission(runs, division=division, submitter=submitter, system=system, out=out,
+                                   system_json=system_json, status=status, system_type=system_type,
+                                   measurements_json=measurements_json, force=force, draft=draft,
+                                   machine=machine)
+
+
+def _package_submission(runs: list[RunInput], *, division: str, submitter: str, system: str, out: str | Path,
+                       system_json: str | Path | None = None, status: str | None = None,
+                       system_type: str | None = None, measurements_json: str | Path | None = None,
+                       force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
+    """The body of ``package_submission``."""
     if division not in rules.DIVISIONS:
         raise PodiumError(f"--division {division}: expected one of {', '.join(rules.DIVISIONS)}")
     _check_name("submitter", submitter)
