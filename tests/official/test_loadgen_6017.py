@@ -164,3 +164,13 @@ def test_issue_thread_count_mismatch_is_the_officials_error(site, tmp_path):
     errors = [r["value"] for r in twin.detail_records(tmp_path / "podium") if r["key"] == "error_runtime"]
     assert errors == ["Mismatch between settings and number of registered IssueQueryThreads! "
                       "settings.server_num_issue_query_threads = 2 but 0 threads registered."]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_accuracy_log_sampling_target_like_the_official(site, tmp_path, scenario):
+    """TEST01's way of sampling (``accuracy_log_sampling_target`` over the expected query count)."""
+    _same(site, tmp_path, _spec(scenario, "PerformanceOnly", scenario == "Server",
+                                accuracy_log_probability=0.0, accuracy_log_sampling_target=20,
+                                accuracy_log_rng_seed=720381539243781796))
+    entries = (tmp_path / "podium" / "mlperf_log_accuracy.json").read_text().count("seq_id")
+    assert entries > 0
