@@ -174,3 +174,12 @@ def test_accuracy_log_sampling_target_like_the_official(site, tmp_path, scenario
                                 accuracy_log_rng_seed=720381539243781796))
     entries = (tmp_path / "podium" / "mlperf_log_accuracy.json").read_text().count("seq_id")
     assert entries > 0
+
+
+@pytest.mark.parametrize("scenario", ["MultiStream", "Offline"])
+def test_a_last_loadable_set_shorter_than_the_padding_like_the_official(site, tmp_path, scenario):
+    """28 samples in sets of 25: the last set has 3, fewer than MultiStream's 7 padding samples (the official
+    pads by rereading the set from its start); max_query_count stops issuing early."""
+    spec = _spec(scenario, "SubmissionRun", False, max_query_count=30)
+    spec["total"] = 28
+    _same(site, tmp_path, spec)
