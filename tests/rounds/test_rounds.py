@@ -175,3 +175,16 @@ def test_a_schema_1_results_store_gains_the_round_column(tmp_path):
     ResultsStore(path).close()
     row = sqlite3.connect(path).execute("SELECT round FROM runs").fetchone()
     assert row == ("v2.1",)
+
+
+def test_a_current_round_campaign_says_campaigns_are_v2_1_so_far(tmp_path):
+    from pathlib import Path
+
+    from podium.campaign import load_campaign
+    from podium.errors import PodiumError
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "digits.yaml").read_text().replace("round: v2.1", "round: v6.1")
+    f = tmp_path / "c.yaml"
+    f.write_text(text)
+    with pytest.raises(PodiumError, match=r"campaigns are round v2.1's so far .*podium run --round v6.1"):
+        load_campaign(f)
