@@ -23,7 +23,9 @@ def _same(site, tmp_path, spec: dict) -> None:
 #: a user.conf as a submitter writes it for a short run: only keys user.conf may set in 6.0.x
 USER_CONF = ("*.*.min_duration = 50\n*.*.min_query_count = 40\n*.Server.target_qps = 3000\n"
              "*.Offline.target_qps = 600\n*.SingleStream.target_latency = 0.05\n*.MultiStream.target_latency = 0.1\n"
-             "*.*.performance_sample_count_override = 25\n")
+             "*.*.performance_sample_count_override = 25\n"
+             # the stream scenarios stop at a query count, not a duration: the same count on any machine
+             "*.SingleStream.min_duration = 1000\n*.MultiStream.min_duration = 1000\n*.*.max_query_count = 300\n")
 
 
 @pytest.mark.parametrize("mode", ["PerformanceOnly", "SubmissionRun"])
