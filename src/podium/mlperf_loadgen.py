@@ -657,6 +657,8 @@ class _Sink:
 
 _sink: _Sink | None = None  # where QuerySamplesComplete goes; None when no test is running
 _idle_warned = False
+#: the running test counts tokens (only then does QuerySamplesComplete pass each response's n_tokens on)
+_token_test = False
 
 
 class _PySUT:
@@ -795,7 +797,7 @@ def StartTestWithLogSettings(sut: int, qsl: int, test_settings: TestSettings,
 
 
 def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSettings, audit: Any) -> None:
-    global _sink, _last_result, _idle_warned
+    global _sink, _last_result, _idle_warned, _token_test
     sut_obj = _lookup(sut, _PySUT, "sut")
     qsl_obj = _lookup(qsl, _SimpleQSL, "qsl")
     if not isinstance(test_settings, TestSettings):
@@ -821,6 +823,8 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
     try:
         _idle_warned = False
         _last_result = None
+        # an audit.config may switch token latencies on: then count them too
+        _token_test = rules.current and (settings.use_token_latencies or os.path.isfile(os.fspath(audit)))
         try:
             _last_result = _run.start_test(sut_obj, qsl_obj, settings, logs, _run_options, audit_config=audit,
                                            clock=clock, round=rules, config_errors=pending)
@@ -830,6 +834,7 @@ def _start(sut: int, qsl: int, test_settings: TestSettings, log_settings: LogSet
             raise _last_result.failure_exc  # a harness callback's exception reaches the caller, logs written
     finally:
         _sink = None
+        _token_test = False
         _test_lock.release()
 
 
@@ -963,16 +968,19 @@ def QuerySamplesComplete(responses: Any, response_cb: Callable[[QuerySampleRespo
                   file=sys.stderr)
         return
     call = _Call(response_cb)
+    tokens = _token_test  # n_tokens is read only when the test counts tokens (the response path stays lean)
     if len(responses) <= 64:
         try:
-            items = [(r.id, _RawData(r, call), r.n_tokens) for r in responses]
+            items = ([(r.id, _RawData(r, call), r.n_tokens) for r in responses] if tokens
+                     else [(r.id, _RawData(r, call)) for r in responses])
         except AttributeError:
             raise _not_a_response(responses) from None
         sink.complete(items)
     else:
         try:
             ids = np.fromiter([r.id for r in responses], dtype=np.int64, count=len(responses))
-            n_tokens = np.fromiter([r.n_tokens for r in responses], dtype=np.int64, count=len(responses))
+            n_tokens = (np.fromiter([r.n_tokens for r in responses], dtype=np.int64, count=len(responses))
+                        if tokens else None)
         except AttributeError:
             raise _not_a_response(responses) from None
         except (OverflowError, TypeError, ValueError):

@@ -104,11 +104,8 @@ def request_from_args(args: argparse.Namespace) -> Any:
         v = getattr(args, name)
         if v is not None and v < 1:
             raise PodiumError(f"--{name.replace('_', '-')}: expected an integer >= 1, got {v}")
-    from podium.loadgen.rules import env_round, round_rules
-
-    round_name = (round_rules(args.round) if args.round else env_round()).name
     return RunRequest(
-        benchmark=args.benchmark, scenario=args.scenario, round=round_name, modes=modes, backend=args.backend,
+        benchmark=args.benchmark, scenario=args.scenario, round=args.round, modes=modes, backend=args.backend,
         backend_options=backend_options(args.backend_option), model_path=args.model_path, data_dir=args.data_dir,
         mlperf_conf=args.mlperf_conf, user_conf=args.user_conf, audit_config=args.audit_config,
         output=args.output, run_name=args.run_name, force=args.force, duration_s=duration, query_count=args.query_count, target_qps=args.target_qps,

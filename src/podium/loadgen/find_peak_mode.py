@@ -31,9 +31,7 @@ def find_peak_performance(eff: EffectiveSettings, qsl: QuerySampleLibrary, detai
     detail.log("generic_message", "FindPeakPerformance: Check validity of the base settings field: "
                + field % eff.target_qps)
     total = int(qsl.total_sample_count)
-    # LoadGen 6.0.x draws the performance set from the first performance_sample_count samples
-    loaded = generate_loadable_sets(total, eff, eff.performance_sample_count if eff.accuracy_sample_count
-                                    else None)[0]
+    loaded = generate_loadable_sets(total, eff)[0]
     load(loaded)
     lower = probe(loaded, eff.target_qps)
     if not lower.perf_constraints_met:

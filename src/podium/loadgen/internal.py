@@ -43,6 +43,8 @@ class EffectiveSettings:
     performance_issue_same_index: int
     performance_sample_count: int
     sample_concatenate_permutation: bool
+    #: LoadGen 6.0.x: loadable sets are drawn from the first performance (or accuracy) sample count of the QSL
+    first_n_sets: bool = False
     #: LoadGen 6.0.x: samples accuracy mode covers (override, else the QSL's total count); 0 in v2.1
     accuracy_sample_count: int = 0
     use_token_latencies: bool = False
@@ -168,6 +170,7 @@ def effective_settings(req: TestSettings, qsl_performance_sample_count: int,
         performance_issue_same_index=int(req.performance_issue_same_index),
         performance_sample_count=psc,
         sample_concatenate_permutation=concat,
+        first_n_sets=qsl_total_sample_count is not None,
         accuracy_sample_count=(0 if qsl_total_sample_count is None else
                                int(req.accuracy_sample_count_override) or int(qsl_total_sample_count)),
         use_token_latencies=bool(req.use_token_latencies),

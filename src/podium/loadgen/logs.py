@@ -237,15 +237,14 @@ def log_results(detail: DetailLog, result: PerformanceResult, num_errors: bool =
 
 
 # ---- summary --------------------------------------------------------------------------------------------
-def summary_lines(result: PerformanceResult, mode_name: str, percentile_decimals: int | None = None,
-                  server_headline: str | None = None) -> list[str]:
+def summary_lines(result: PerformanceResult, mode_name: str) -> list[str]:
     """The performance part of ``mlperf_log_summary.txt`` (without the warnings/errors trailer), as the round
-    of ``result.rules`` writes it (``percentile_decimals``/``server_headline`` override the round's)."""
+    of ``result.rules`` writes it."""
     s = result.settings
     rules = result.rules
     current = rules.current
-    decimals = rules.percentile_label_decimals if percentile_decimals is None else percentile_decimals
-    headline = rules.server_headline if server_headline is None else server_headline
+    decimals = rules.percentile_label_decimals
+    headline = rules.server_headline
     tokens = result.tokens
     out: list[str] = []
     add = out.append

@@ -129,11 +129,7 @@ class SeriesRecorder:
                     self._query_progress(k, t)
                     count += 1
             if count:
-                completed = self.completed + count
-                self.completed = completed
-                self.last_progress_ns = t
-                if completed >= self.wait_target:
-                    self.event.set()
+                self._progressed(count, t)
 
     def _complete_tokens(self, responses: Sequence[Any], t: int) -> None:
         """The completion path of a token-latency series: each sample's n_tokens checked as the official does."""
@@ -169,10 +165,15 @@ class SeriesRecorder:
                 self._query_progress(k, t)
                 count += 1
             if count:
-                self.completed += count
-                self.last_progress_ns = t
-                if self.completed >= self.wait_target:
-                    self.event.set()
+                self._progressed(count, t)
+
+    def _progressed(self, count: int, t: int) -> None:
+        """``count`` more samples completed at ``t``: wake a waiter whose target is reached (caller holds the
+        lock)."""
+        self.completed += count
+        self.last_progress_ns = t
+        if self.completed >= self.wait_target:
+            self.event.set()
 
     def _query_progress(self, k: int, t: int) -> None:
         """Sample ``k`` completed at ``t``: count its query done when it was the query's last (caller holds the
@@ -290,10 +291,7 @@ class SeriesRecorder:
                         self.completed_queries += len(finished)
             else:
                 self.completed_queries += len(k)
-            self.completed += len(k)
-            self.last_progress_ns = t
-            if self.completed >= self.wait_target:
-                self.event.set()
+            self._progressed(len(k), t)
 
     # ---- helpers ----------------------------------------------------------------------------------------
     def _log(self, k: int, data: Any, n_tokens: int | None = None) -> None:

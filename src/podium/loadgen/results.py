@@ -200,7 +200,8 @@ def compute(settings: EffectiveSettings, sut_name: str, out: IssueOutcome, rec: 
         lat -= np.repeat(out.issued_ns, spq)
     incomplete = int(np.count_nonzero(done == 0))
     tokens = None
-    if rules.current and settings.use_token_latencies and rec.first_np is not None and rec.n_tokens_np is not None:
+    if rec.tokens:  # a LoadGen 6.0.x series with use_token_latencies
+        assert rec.first_np is not None and rec.n_tokens_np is not None
         ok = done != 0
         origin = done - lat  # each sample's latency origin on the clock
         tokens = token_results(lat[ok], rec.first_np[:n_issued][ok], origin[ok], rec.n_tokens_np[:n_issued][ok],

@@ -48,11 +48,6 @@ class RoundRules:
         """True for the LoadGen 6.0.x rounds (token latencies, accuracy_sample_count, locked seeds, ...)."""
         return self.generation == "6.0"
 
-    @property
-    def token_latencies(self) -> bool:
-        """Whether the round's LoadGen measures first-token latencies (``FirstTokenComplete``)."""
-        return self.current
-
     def __str__(self) -> str:
         return self.name
 

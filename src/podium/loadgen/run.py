@@ -149,11 +149,10 @@ def start_test(
     options: RunOptions | None = None,
     audit_config: str | os.PathLike[str] | None = "audit.config",
     clock: Clock | None = None,
-    rules: RoundRules | str | None = None,
+    round: RoundRules | str | None = None,
     extra_result: dict[str, Any] | None = None,
     contributors: Sequence[RecordContributor] = (),
     *,
-    round: RoundRules | str | None = None,
     config_errors: Sequence[str] = (),
 ) -> TestResult:
     """Run one LoadGen test and write the official logs plus ``podium/podium_result.json``.
@@ -173,14 +172,14 @@ def start_test(
     ``podium/podium_result.json`` (the run record, see ``podium.loadgen.record``) is written once, at the end:
     ``extra_result`` and each of ``contributors``' parts are in it; nothing rewrites it afterwards.
 
-    ``round`` (a name such as ``"v6.1"`` or a ``RoundRules``; ``rules`` is the older spelling) picks the LoadGen
+    ``round`` (a name such as ``"v6.1"`` or a ``RoundRules``) picks the LoadGen
     behaviour and logs of that round; None is the round of an enclosing ``rules.active_round`` block, else
     ``DEFAULT_ROUND`` (the newest). A v2.1 run refuses settings only LoadGen 6.0.x
     has (token latencies, ``accuracy_sample_count_override``, TEST05 seeds) with a one-line ``SettingError``.
     ``config_errors``: settings-file errors found before the test (the drop-in's second user.conf), logged as
     ``error_invalid_config``.
     """
-    rules = round_rules(round if round is not None else (rules if rules is not None else current_round()))
+    rules = round_rules(round if round is not None else current_round())
     _check_round_settings(settings, rules)
     log_settings = log_settings or LogSettings()
     options = options or RunOptions()
@@ -378,8 +377,7 @@ def start_test(
         sets = None
         if mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
             detail.log("generic_message", "Starting accuracy mode")
-            sets = generate_loadable_sets(int(qsl.total_sample_count), eff,
-                                          eff.accuracy_sample_count if rules.current else None)
+            sets = generate_loadable_sets(int(qsl.total_sample_count), eff, TestMode.AccuracyOnly)
             for loaded in sets:
                 load(loaded)
                 run_series(loaded, TestMode.AccuracyOnly)
@@ -388,8 +386,7 @@ def start_test(
                     break
         if mode in (TestMode.PerformanceOnly, TestMode.SubmissionRun) and not session.aborted:
             detail.log("generic_message", "Starting performance mode")
-            sets = generate_loadable_sets(int(qsl.total_sample_count), eff,
-                                          eff.performance_sample_count if rules.current else None)
+            sets = generate_loadable_sets(int(qsl.total_sample_count), eff)
             loaded = sets[0]
             load(loaded)
             out, rec, schedule = run_series(loaded, TestMode.PerformanceOnly)

@@ -43,15 +43,17 @@ class Schedule:
 
 
 def generate_loadable_sets(total_count: int, settings: EffectiveSettings,
-                           sample_count: int | None = None) -> list[LoadableSet]:
+                           mode: TestMode = TestMode.PerformanceOnly) -> list[LoadableSet]:
     """Shuffle the candidate indices with the QSL RNG and cut them into sets of performance_sample_count.
 
-    v2.1 shuffles every QSL index (``sample_count`` None). LoadGen 6.0.x passes how many it draws from: the
-    performance sample count in performance mode, the accuracy sample count in accuracy mode; the candidates
-    are then the first ``min(sample_count, total_count)`` indices, so a performance set is always drawn from
-    the first N samples of the QSL.
+    v2.1 shuffles every QSL index. LoadGen 6.0.x (``settings.first_n_sets``) draws from the first
+    ``min(N, total_count)`` indices, N being the performance sample count for a performance series (so a
+    performance set always holds the first N samples of the QSL) or the accuracy sample count for accuracy mode.
     """
-    n = total_count if sample_count is None else min(int(sample_count), total_count)
+    n = total_count
+    if settings.first_n_sets:
+        wanted = settings.accuracy_sample_count if mode is TestMode.AccuracyOnly else settings.performance_sample_count
+        n = min(int(wanted), total_count)
     eng = _rng.Mt19937(settings.qsl_rng_seed)
     order = _rng.shuffled_range(eng, n).tolist()
     size = settings.performance_sample_count
