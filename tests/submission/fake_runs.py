@@ -72,7 +72,8 @@ def _merge(path: Path, extra: dict[str, Any]) -> None:
 def make_run(out: Path, *, benchmark: str = "resnet", conf_model: str = "resnet50", scenario: str = "Offline",
              full: bool = True, good_percent: int = 80, compliance: bool = True, psc: int = 1024,
              random_weights: bool = False, overrides: dict[str, Any] | None = None, trace: bool = False,
-             sut_name: str | None = None, submission_mode: bool = False) -> Path:
+             sut_name: str | None = None, submission_mode: bool = False,
+             total_samples: int = TOTAL_SAMPLES) -> Path:
     """Write a finished run folder (performance/, accuracy/, compliance/) at ``out``; with
     ``submission_mode`` one SubmissionRun in ``submission/`` instead of the first two."""
     over, service = FULL[scenario]
@@ -97,7 +98,7 @@ def make_run(out: Path, *, benchmark: str = "resnet", conf_model: str = "resnet5
             s.name = sut_name
         return s
 
-    qsl = SimpleQSL(TOTAL_SAMPLES, psc)
+    qsl = SimpleQSL(total_samples, psc)
     clock = SimClock()
     perf_dir, acc_dir = out / "performance", out / "accuracy"
     labels = [] if full else ["short run: min_duration 2 s - not a valid MLPerf duration"]

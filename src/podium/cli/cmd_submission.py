@@ -1,4 +1,5 @@
-"""``podium submission package|check|table``: MLPerf v2.1 submission trees from finished runs."""
+"""``podium submission package|check|table``: MLPerf submission trees (round v2.1, v6.0, v6.1) from finished
+runs."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from podium.errors import PodiumError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("submission", help="MLPerf v2.1 submission trees: package runs, check a tree, results table",
-                       description="Lay out, check and summarise MLPerf Inference v2.1 submission trees.")
+    p = sub.add_parser("submission", help="MLPerf submission trees (v2.1, v6.0, v6.1): package, check, results table",
+                       description="Lay out, check and summarise MLPerf Inference submission trees of round "
+                       "v2.1, v6.0 or v6.1 (each with its own layout, files, checker rules and table columns).")
     ss = p.add_subparsers(dest="submission_command", metavar="SUBCOMMAND")
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
-    pk = ss.add_parser("package", help="lay out the v2.1 tree of finished runs",
-                       description="Write a v2.1 submission tree from podium run output folders (one per benchmark "
+    pk = ss.add_parser("package", help="lay out the submission tree of finished runs",
+                       description="Write a submission tree from podium run output folders (one per benchmark "
                        "and scenario, each with performance/, accuracy/ and, for closed and network, compliance/). "
                        "Runs that cannot be submitted are refused with the reason.")
     pk.add_argument("runs", nargs="+", metavar="RUN", help="output folders of podium run")
@@ -40,20 +42,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pk.add_argument("--force", action="store_true", help="replace an existing tree podium wrote")
     pk.add_argument("--draft", action="store_true",
                     help="write the tree even when runs cannot be submitted (every README says why)")
+    pk.add_argument("--round", choices=("v2.1", "v6.0", "v6.1"),
+                    help="the round's tree layout and rules (default: the round the runs were made in)")
     pk.set_defaults(func=package)
 
-    ck = ss.add_parser("check", help="check a tree with the v2.1 rules (exit 1 on any error)",
-                       description="Check a submission tree with podium's implementation of the v2.1 checker "
-                       "rules; prints every problem and exits non-zero on any error.")
+    ck = ss.add_parser("check", help="check a tree with its round's rules (exit 1 on any error)",
+                       description="Check a submission tree with podium's implementation of the official checker "
+                       "of its round; prints every problem and exits non-zero on any error.")
     ck.add_argument("root", metavar="DIR", help="the tree (the folder holding closed/open/network)")
     ck.add_argument("--csv", metavar="FILE", help="also write the official summary CSV of the accepted results")
     ck.add_argument("--skip-compliance", action="store_true", help="do not check compliance/ (as the official flag)")
     ck.add_argument("--quiet", action="store_true", help="print only errors and the verdict")
+    ck.add_argument("--round", choices=("v2.1", "v6.0", "v6.1"),
+                    help="the checker's round (default: the tree's, from podium's record beside it or its layout)")
     ck.set_defaults(func=check)
 
     tb = ss.add_parser("table", help="the final results table of a tree (the official summary CSV columns)")
     tb.add_argument("root", metavar="DIR")
     tb.add_argument("--csv", metavar="FILE", help="write the summary CSV here ('-' for stdout) instead of a table")
+    tb.add_argument("--round", choices=("v2.1", "v6.0", "v6.1"), help="the tree's round (default: detected)")
     tb.set_defaults(func=table)
 
 
@@ -81,7 +88,7 @@ def package(args: argparse.Namespace) -> int:
         res = package_submission(runs, division=args.division, submitter=args.submitter, system=args.system,
                                  out=args.out, system_json=args.system_json, status=args.status,
                                  system_type=args.system_type, measurements_json=args.measurements_json,
-                                 force=args.force, draft=args.draft)
+                                 force=args.force, draft=args.draft, round=args.round)
     except SubmissionRefused as exc:
         for reason in exc.reasons:
             console.print(f"[red]refused:[/] {escape(reason)}", highlight=False, soft_wrap=True)
@@ -117,7 +124,7 @@ def check(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if not root.is_dir():
         raise PodiumError(f"{root}: no such folder")
-    rep = check_submission(root, skip_compliance=args.skip_compliance)
+    rep = check_submission(root, skip_compliance=args.skip_compliance, round=args.round)
     for p in rep.problems:
         if p.level == "error" or not args.quiet:
             print(p.line())
@@ -144,7 +151,8 @@ def results_table(rep: Any, root: Path) -> Table:
     from podium.cli.cmd_results import SCENARIO_NOTE, SCENARIO_SHORT, narrow_table
     from podium.submission.table import table_rows
 
-    t = narrow_table(f"MLPerf v2.1 results in {root}", caption_justify="left",
+    round_name = rep.measured[0].round if rep.measured else "v2.1"
+    t = narrow_table(f"MLPerf {round_name} results in {root}", caption_justify="left",
                      caption=f"{SCENARIO_NOTE}; smp/s = samples/s, q/s = queries/s, inf. = inferred")
     t.add_column("submitter/system", overflow="fold", ratio=1)
     t.add_column("benchmark", no_wrap=True)
@@ -169,7 +177,7 @@ def table(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if not root.is_dir():
         raise PodiumError(f"{root}: no such folder")
-    rep = check_submission(root)
+    rep = check_submission(root, round=args.round)
     # Every measured scenario is shown and written, accepted or not: a draft tree (short runs) has no accepted
     # scenario, and showing only accepted ones used to print nothing and write a header-only CSV. The CSV's
     # "errors" field and the table's status column say which results the checker would not accept.

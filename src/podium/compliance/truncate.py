@@ -161,9 +161,17 @@ def truncate_submission(root: str | os.PathLike[str], submitter: str | None = No
                             acc = folder / "accuracy"
                             rel = folder.relative_to(base)
                             dst = (Path(backup) / rel / "accuracy" / ACCURACY_LOG) if backup is not None else None
-                            try:
-                                out.append(truncate_accuracy_log(acc, backup=dst, compliance=kind == "compliance"))
-                            except ComplianceError as exc:
-                                out.append(TruncateOutcome(acc / ACCURACY_LOG, acc / ACCURACY_TXT, "error",
-                                                           message=str(exc)))
+                            todo = [(acc, dst, kind == "compliance")]
+                            if kind == "results" and (scen / TEST01 / "accuracy").is_dir():
+                                # the current rounds keep TEST01 inside the scenario folder
+                                t_dst = (Path(backup) / rel / TEST01 / "accuracy" / ACCURACY_LOG
+                                         if backup is not None else None)
+                                todo.append((scen / TEST01 / "accuracy", t_dst, True))
+                            for folder_acc, backup_to, is_test in todo:
+                                try:
+                                    out.append(truncate_accuracy_log(folder_acc, backup=backup_to,
+                                                                     compliance=is_test))
+                                except ComplianceError as exc:
+                                    out.append(TruncateOutcome(folder_acc / ACCURACY_LOG,
+                                                               folder_acc / ACCURACY_TXT, "error", message=str(exc)))
     return out

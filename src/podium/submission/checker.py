@@ -49,9 +49,16 @@ class ResultRow:
     errors: int
     inferred: int
     power: float = 0.0
+    #: the round whose checker accepted it (the CSV's ``version``; v6.x rows have the current columns)
+    round: str = rules.ROUND
+    weight_data_types: str = ""
 
     @property
     def units(self) -> str:
+        if self.round != rules.ROUND:
+            from podium.submission.rules_current import RESULT_UNITS
+
+            return RESULT_UNITS[self.scenario]
         return rules.RESULT_UNITS[self.scenario]
 
 
@@ -120,11 +127,36 @@ def check_compliance(f: Findings, folder: Path, model: str, scenario: str, divis
     return f.error_count == before
 
 
-def check_submission(root: str | os.PathLike[str], skip_compliance: bool = False) -> CheckReport:
+def tree_round(root: str | os.PathLike[str]) -> str:
+    """The round of the tree at ``root``: the one podium's record beside it names, else its layout's (a
+    submitter folder with ``measurements/`` or ``compliance/`` is v2.1's; otherwise the newest round's)."""
+    from podium.loadgen.rules import NEWEST
+
+    base = Path(root).resolve()
+    marker = base.with_name(f"{base.name}.podium_package.json")
+    if marker.is_file():
+        try:
+            return str(json.loads(marker.read_text(encoding="utf-8")).get("round") or rules.ROUND)
+        except (OSError, json.JSONDecodeError):
+            pass
+    for division in _dirs(base):
+        for sub in _dirs(division):
+            if (sub / "measurements").is_dir() or (sub / "compliance").is_dir():
+                return rules.ROUND
+    return NEWEST.name
+
+
+def check_submission(root: str | os.PathLike[str], skip_compliance: bool = False,
+                     round: str | None = None) -> CheckReport:
     """Check the submission tree at ``root`` (the folder holding ``closed``/``open``/``network``) with the
-    round-v2.1 checker's rules (its compliance tests included, whatever the current round)."""
+    checker rules of ``round`` (default: the tree's round, ``tree_round``), its compliance tests included."""
     from podium.loadgen.rules import active_round
 
+    round_name = round or tree_round(root)
+    if round_name != rules.ROUND:
+        from podium.submission.check_current import check_current
+
+        return check_current(root, round_name, skip_compliance)
     with active_round(rules.ROUND):
         return _check_submission(root, skip_compliance)
 

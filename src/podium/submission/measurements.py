@@ -67,15 +67,15 @@ def _fmt(value: Any, conv: str) -> str:
 
 
 def user_conf_text(run: FinishedRun) -> str:
-    """A user.conf that, over the v2.1 mlperf.conf, gives the run's requested settings (every value that
+    """A user.conf that, over the run's round's mlperf.conf, gives the run's requested settings (every value that
     differs from mlperf.conf, under the run's mlperf.conf model name)."""
     conf_model = str(run.benchmark_info.get("conf_model") or rules.CONF_MODEL.get(run.benchmark, run.benchmark))
     scenario = run.scenario
     requested = run.requested_settings
     lines = [f"# user.conf of the {run.benchmark} {scenario} run, written by podium {podium.__version__} from the "
-             "run's settings", "# (over the official v2.1 mlperf.conf; keys use the mlperf.conf model name)"]
+             "run's settings", f"# (over the official {run.round} mlperf.conf; keys use the mlperf.conf model name)"]
     try:
-        default = lgconfig.settings_to_dict(lgconfig.load_settings(conf_model, scenario))
+        default = lgconfig.settings_to_dict(lgconfig.load_settings(conf_model, scenario, round=run.round))
     except Exception:  # a model mlperf.conf does not know: write every setting the run has
         default = {}
     wanted = set(_SCENARIO_FIELDS.get(scenario, frozenset()))
@@ -106,6 +106,13 @@ def measurements_fields(run: FinishedRun, user: dict[str, Any] | None = None) ->
     return fields, [k for k in rules.MEASUREMENTS_KEYS if fields.get(k) in ("", None)]
 
 
+def _loadgen_of(round_name: str) -> str:
+    """How the README names the LoadGen a round's runs reproduce."""
+    from podium.loadgen.rules import round_rules
+
+    return round_name if not round_rules(round_name).current else f"{round_name} (6.0.17)"
+
+
 def readme_text(run: FinishedRun, system: str, impl: str) -> str:
     """How the run was made: what a reviewer needs to reproduce it."""
     b, m, s = run.backend_info, run.model_info, run.effective_settings
@@ -115,7 +122,7 @@ def readme_text(run: FinishedRun, system: str, impl: str) -> str:
         f"# {run.benchmark} {run.scenario} on {system}",
         "",
         f"Measured with podium {run.podium_version or podium.__version__} (a Python implementation of the MLPerf "
-        "Inference v2.1 LoadGen), implementation `" + impl + "`.",
+        f"Inference {_loadgen_of(run.round)} LoadGen), implementation `" + impl + "`.",
         "",
         "## Run",
         "",
@@ -143,7 +150,7 @@ def readme_text(run: FinishedRun, system: str, impl: str) -> str:
         "--mode performance --mode accuracy --full --user-conf user.conf",
         "```",
         "",
-        "`mlperf.conf` here is the official v2.1 file; `user.conf` holds the settings of this run that differ "
+        f"`mlperf.conf` here is the official {run.round} file; `user.conf` holds the settings of this run that differ "
         "from it.",
         "",
     ]
@@ -171,7 +178,7 @@ def write_measurements(folder: Path, run: FinishedRun, system: str, user_fields:
                        ) -> list[str]:
     """Write the measurements folder; returns the measurements JSON keys still to fill."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(lgconfig.builtin_mlperf_conf_path(), folder / "mlperf.conf")
+    shutil.copyfile(lgconfig.builtin_mlperf_conf_path(run.round), folder / "mlperf.conf")
     (folder / "user.conf").write_text(user_conf_text(run), encoding="utf-8")
     impl = implementation_name(run)
     (folder / "README.md").write_text(readme_text(run, system, impl), encoding="utf-8")

@@ -206,15 +206,36 @@ def _tree_readme(req: dict[str, Any], result: PackageResult, rows: list[tuple[st
 def package_submission(runs: list[RunInput], *, division: str, submitter: str, system: str, out: str | Path,
                        system_json: str | Path | None = None, status: str | None = None,
                        system_type: str | None = None, measurements_json: str | Path | None = None,
-                       force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
-    """Lay out the v2.1 tree of ``runs`` under ``out`` (see the module docstring)."""
+                       force: bool = False, draft: bool = False, machine: Machine | None = None,
+                       round: str | None = None) -> PackageResult:
+    """Lay out the tree of ``runs`` under ``out`` for ``round`` (default: the runs' round; v2.1 here, the
+    current rounds in ``package_current``)."""
     from podium.loadgen.rules import active_round
+
+    round_name = round or _runs_round(runs)
+    if round_name != rules.ROUND:
+        from podium.submission.package_current import package_current
+
+        return package_current(runs, round_name=round_name, division=division, submitter=submitter,
+                               system=system, out=out, system_json=system_json, status=status,
+                               system_type=system_type, measurements_json=measurements_json, force=force,
+                               draft=draft, machine=machine)
 
     with active_round(rules.ROUND):  # the tree, its compliance tests and its checker are round v2.1's
         return _package_submission(runs, division=division, submitter=submitter, system=system, out=out,
                                    system_json=system_json, status=status, system_type=system_type,
                                    measurements_json=measurements_json, force=force, draft=draft,
                                    machine=machine)
+
+
+def _runs_round(runs: list[RunInput]) -> str:
+    """The round of the first readable run (v2.1 when none can be read: the v2.1 packager reports why)."""
+    for inp in runs:
+        try:
+            return read_run(inp.run_dir).round
+        except RunFolderError:
+            continue
+    return rules.ROUND
 
 
 def _package_submission(runs: list[RunInput], *, division: str, submitter: str, system: str, out: str | Path,
@@ -242,8 +263,8 @@ def _package_submission(runs: list[RunInput], *, division: str, submitter: str, 
     for _inp, run in read:
         if run.round != rules.ROUND:
             # podium's tree layout, required files and checker are round v2.1's so far
-            raise PodiumError(f"{run.path}: a round {run.round} run; podium packages round {rules.ROUND} "
-                              f"submissions so far (rerun with --round {rules.ROUND} to package it)")
+            raise PodiumError(f"{run.path}: a round {run.round} run; a {rules.ROUND} submission takes runs of "
+                              f"round {rules.ROUND} only (package it with --round {run.round})")
     seen: dict[tuple[str, str], Path] = {}
     for inp, run in read:
         key = (run.benchmark, run.scenario)

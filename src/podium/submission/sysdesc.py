@@ -51,13 +51,15 @@ class SystemDescription:
     fields: dict[str, Any]
     to_fill: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    #: the fields the round's checker requires (v2.1's unless a current-round packager says otherwise)
+    required_fields: tuple[str, ...] = rules.SYSTEM_FIELDS_REQUIRED
 
     def to_json(self) -> str:
         return json.dumps(self.fields, indent=2) + "\n"
 
     def refresh_to_fill(self) -> None:
         """Recompute ``to_fill``: required fields still empty."""
-        required = rules.SYSTEM_FIELDS_REQUIRED + (rules.SYSTEM_FIELDS_NETWORK if _is_network(self.fields) else ())
+        required = self.required_fields + (rules.SYSTEM_FIELDS_NETWORK if _is_network(self.fields) else ())
         self.to_fill = [k for k in required if self.fields.get(k) in ("", None) and k not in FREE_TEXT]
 
 
@@ -217,23 +219,33 @@ def merge(desc: SystemDescription, user: dict[str, Any]) -> SystemDescription:
     return out
 
 
-def field_problems(fields: dict[str, Any], division: str | None = None,
-                   submitter: str | None = None) -> list[tuple[str, str, str]]:
-    """(level, field, message) for a system description against the v2.1 rules: missing fields, invalid status
-    or system type, division/submitter mismatch, network mode, unknown fields (warning), empty values (warning),
+def field_problems(fields: dict[str, Any], division: str | None = None, submitter: str | None = None,
+                   round_name: str = rules.ROUND) -> list[tuple[str, str, str]]:
+    """(level, field, message) for a system description against the rules of ``round_name``: missing fields,
+    invalid status or system type, division/submitter mismatch, network mode, unknown fields (warning), empty
+    values (a warning in v2.1; an error for the fields the current checkers require a meaningful response in),
     non-string values the results table quotes."""
     out: list[tuple[str, str, str]] = []
     network = _is_network(fields)
-    required = rules.SYSTEM_FIELDS_REQUIRED + (rules.SYSTEM_FIELDS_NETWORK if network else ())
+    if round_name == rules.ROUND:
+        base, meaningful, power = rules.SYSTEM_FIELDS_REQUIRED, frozenset(), rules.SYSTEM_FIELDS_POWER
+    else:
+        from podium.submission import rules_current as cur
+
+        base, meaningful, power = cur.SYSTEM_FIELDS_REQUIRED, frozenset(cur.SYSTEM_FIELDS_MEANINGFUL), \
+            cur.SYSTEM_FIELDS_POWER
+    required = base + (rules.SYSTEM_FIELDS_NETWORK if network else ())
     for k in required:
         if k not in fields:
             out.append(("error", k, f"field {k} is missing"))
+        elif k in meaningful and not fields[k]:  # the current checkers' test: 0 is no answer either
+            out.append(("error", k, f"field {k} requires a meaningful response but is empty"))
         elif fields[k] in ("", None) and k not in FREE_TEXT:
             out.append(("warning", k, f"field {k} is empty: fill it before submitting"))
-    known = set(required) | set(rules.SYSTEM_FIELDS_POWER)
+    known = set(required) | set(power)
     for k in fields:
         if k not in known:
-            out.append(("warning", k, f"field {k} is unknown to the v2.1 rules"))
+            out.append(("warning", k, f"field {k} is unknown to the {round_name} rules"))
     status = str(fields.get("status", "")).lower()
     if "status" in fields and status not in rules.STATUSES:
         out.append(("error", "status", f"status {fields.get('status')!r}: expected one of "

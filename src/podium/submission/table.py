@@ -44,8 +44,38 @@ def row_values(row: ResultRow, power_row: bool = False) -> list[str]:
             str(row.inferred), str(row.power > 0), unit]
 
 
+def current_row_values(row: ResultRow, power_row: bool = False) -> list[str]:
+    """The current checker's 31 CSV fields of a row, each between quotes as it writes them."""
+    from podium.submission.rules_current import POWER_UNITS as CUR_POWER_UNITS
+
+    s = row.system
+    try:
+        total = str(int(s.get("number_of_nodes")) * int(s.get("accelerators_per_node")))
+    except (TypeError, ValueError):
+        total = ""
+    values = [row.submitter, row.availability, row.division, row.system_type, row.system_name, row.platform,
+              row.model, row.mlperf_model, row.scenario, row.power if power_row else row.result, row.accuracy,
+              s.get("number_of_nodes"), s.get("host_processor_model_name"), s.get("host_processors_per_node"),
+              s.get("host_processor_core_count"), s.get("accelerator_model_name"), s.get("accelerators_per_node"),
+              total, row.location, s.get("framework", ""), s.get("operating_system", ""), _notes(s), row.division,
+              0, row.round, row.inferred, row.power > 0,
+              CUR_POWER_UNITS[row.scenario] if power_row else row.units, row.weight_data_types,
+              # design_power_watts: the v6.1 checker writes None for a system without power, v6.0 nothing
+              None if row.power <= 0 and row.round == "v6.1" else "", ""]
+    return [_q(v) for v in values]
+
+
 def write_summary_csv(rows: Sequence[ResultRow], out: IO[str]) -> None:
-    """The official summary CSV of ``rows``."""
+    """The official summary CSV of ``rows`` (the columns of the rows' round)."""
+    if rows and rows[0].round != rules.ROUND:
+        from podium.submission.rules_current import CSV_HEADER
+
+        out.write(",".join(CSV_HEADER) + "\n")
+        for row in rows:
+            out.write(",".join(current_row_values(row)) + "\n")
+            if row.power > 0:
+                out.write(",".join(current_row_values(row, power_row=True)) + "\n")
+        return
     out.write(",".join(HEADER) + "\n")
     for row in rows:
         out.write(",".join(row_values(row)) + "\n")

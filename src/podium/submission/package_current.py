@@ -1,0 +1,260 @@
+"""``package_current``: a current-round (v6.0/v6.1) submission tree from finished ``podium run`` folders.
+
+The layout is the current checker's (``rules_current``): per ``results/<system>/<benchmark>/<scenario>`` the
+performance logs in ``performance/run_1``, the accuracy logs with ``accuracy.txt`` (truncated, ``hash=``
+appended), ``measurements.json``, ``user.conf``, ``README.md``, ``mlperf.conf`` and the compliance folders
+``TEST01``/``TEST04`` already run by ``podium.compliance``; once per submitter ``systems/<system>.json`` and
+``src/<benchmark>/README.md``. Refusals, drafts and ``force`` behave as in the v2.1 packager.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import podium
+from podium.errors import PodiumError
+from podium.files import write_text_atomic
+from podium.report.runs import FinishedRun, RunFolderError, read_run
+from podium.submission import rules_current as cur
+from podium.submission.check_current import check_current, check_performance_current
+from podium.submission.checks import Findings
+from podium.submission.machine import Machine
+from podium.submission.measurements import (
+    code_readme_text,
+    implementation_name,
+    measurements_fields,
+    readme_text,
+    user_conf_text,
+)
+from podium.submission.package import (
+    PackageResult,
+    RunInput,
+    SubmissionRefused,
+    _check_name,
+    _compliance_dir,
+    _copy,
+    _copy_power,
+    _prepare_out,
+    _write_system,
+    marker_path,
+)
+from podium.submission.provenance import provenance_problems
+from podium.submission.sysdesc import describe_system, field_problems, merge, read_system_json
+
+
+def _accuracy_problems(run: FinishedRun, model: str, closed: bool, tr: cur.CurrentTreeRules) -> list[str]:
+    acc = run.accuracy
+    if acc is None:
+        return [f"{run.path}: no accuracy run (podium run --mode accuracy)"]
+    out: list[str] = []
+    txt = acc.folder / cur.ACCURACY_TXT
+    metric, target = cur.ACCURACY_TARGET[model]
+    if not txt.is_file():
+        out.append(f"{acc.folder}: no accuracy.txt (score the accuracy log first)")
+    else:
+        value = None
+        for line in txt.read_text(encoding="utf-8", errors="replace").splitlines():
+            m = cur.ACCURACY_PATTERNS[metric].match(line)
+            if m:
+                value = m.group(1)
+        if value is None:
+            out.append(f"{txt}: no {metric} line the {tr.name} checker reads "
+                       f"({cur.ACCURACY_PATTERNS[metric].pattern})")
+        elif closed and float(value) < target:
+            out.append(f"{txt}: {metric} {value} is below the {model} target {target:.6g}")
+    for n in (cur.ACCURACY_LOG, cur.SUMMARY, cur.DETAIL):
+        if not (acc.folder / n).is_file():
+            out.append(f"{acc.folder / n}: missing")
+    return out
+
+
+def run_problems_current(run: FinishedRun, division: str, compliance_dir: Path | None,
+                         tr: cur.CurrentTreeRules) -> list[str]:
+    """Why ``run`` cannot go into a ``division`` submission of round ``tr`` (empty: it can)."""
+    where = str(run.path)
+    model = tr.mlperf_model(run.benchmark)
+    closed = division in ("closed", "network")
+    if model is None:
+        return [f"{where}: benchmark {run.benchmark!r} is not a {tr.name} benchmark podium can package "
+                f"(it packages {', '.join(tr.models)})"]
+    if run.scenario not in cur.SCENARIOS:
+        return [f"{where}: scenario {run.scenario!r} is not a {tr.name} scenario"]
+    reasons: list[str] = []
+    if run.random_weights:
+        reasons.append(f"{where}: the model has random weights (performance only); a submission needs the "
+                       "trained model")
+    reasons += provenance_problems(run)
+    perf = run.performance
+    if perf is None:
+        reasons.append(f"{where}: no performance run (podium run --mode performance)")
+    else:
+        f = Findings(perf.folder)
+        check_performance_current(f, perf.folder, tr, model, run.scenario, division,
+                                  {cur.IS_NETWORK: "true"} if division == "network" else {})
+        reasons += [f"{perf.folder}: {p.message}" for p in f.problems if p.level == "error"]
+    reasons += _accuracy_problems(run, model, closed, tr)
+    if closed:
+        tests = tr.compliance_tests(model)
+        if tests and (compliance_dir is None or not compliance_dir.is_dir()):
+            reasons.append(f"{where}: no compliance results at {compliance_dir} (run {'/'.join(tests)} with "
+                           "podium run --compliance, or pass --compliance RUN=DIR)")
+        elif tests:
+            from podium.compliance import check_compliance_dir
+
+            reasons += [f"{compliance_dir}: {m}" for m in check_compliance_dir(compliance_dir, model, tests)]
+    return reasons
+
+
+def package_current(runs: list[RunInput], *, round_name: str, division: str, submitter: str, system: str,
+                    out: str | Path, system_json: str | Path | None = None, status: str | None = None,
+                    system_type: str | None = None, measurements_json: str | Path | None = None,
+                    force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
+    """Lay out the ``round_name`` tree of ``runs`` under ``out`` (see the module docstring)."""
+    from podium.loadgen.rules import active_round
+
+    tr = cur.tree_rules(round_name)
+    with active_round(round_name):
+        if division not in cur.DIVISIONS:
+            raise PodiumError(f"--division {division}: expected one of {', '.join(cur.DIVISIONS)}")
+        _check_name("submitter", submitter)
+        _check_name("system", system)
+        if not runs:
+            raise PodiumError("no runs given: pass the output folders of podium run")
+        out_path = Path(out).expanduser().resolve()
+        _prepare_out(out_path, force)
+        reasons: list[str] = []
+        read: list[tuple[RunInput, FinishedRun]] = []
+        for inp in runs:
+            try:
+                read.append((inp, read_run(inp.run_dir)))
+            except RunFolderError as exc:
+                reasons.append(str(exc))
+        for _inp, run in read:
+            if run.round != round_name:
+                raise PodiumError(f"{run.path}: a round {run.round} run; a {round_name} submission takes runs of "
+                                  f"round {round_name} only (rerun with --round {round_name}, or package with "
+                                  f"--round {run.round})")
+        seen: dict[tuple[str, str], Path] = {}
+        for inp, run in read:
+            key = (run.benchmark, run.scenario)
+            if key in seen:
+                reasons.append(f"{run.path}: a second {run.benchmark} {run.scenario} run (the first is "
+                               f"{seen[key]}); pass one per benchmark and scenario")
+            seen[key] = run.path
+            reasons += run_problems_current(run, division, _compliance_dir(inp, run), tr)
+
+        desc = describe_system(machine, division=division, submitter=submitter, system_name=system,
+                               status=status, system_type=system_type, network=division == "network",
+                               backends=[r.backend_info for _, r in read if r.backend_info])
+        desc.required_fields = cur.SYSTEM_FIELDS_REQUIRED
+        desc.fields.setdefault("host_network_card_count", "")
+        desc.fields.setdefault("system_type_detail", "")
+        desc.fields["sw_notes"] = (f"Run with podium {podium.__version__}, a Python reimplementation of the MLPerf "
+                                   f"Inference LoadGen 6.0.17 (round {round_name})")
+        if system_json is not None:
+            desc = merge(desc, read_system_json(system_json))
+            desc.required_fields = cur.SYSTEM_FIELDS_REQUIRED
+            if status:
+                desc.fields["status"] = status
+            if system_type:
+                desc.fields["system_type"] = system_type
+        desc.fields["division"], desc.fields["submitter"] = division, submitter
+        if division == "network":
+            desc.fields[cur.IS_NETWORK] = "true"
+        desc.refresh_to_fill()
+        for level, field_name, message in field_problems(desc.fields, division, submitter, round_name):
+            if level == "error":
+                hint = {"status": " (pass --status)", "system_type": " (pass --system-type)"}.get(field_name, "")
+                reasons.append(f"systems/{system}.json: {message}{hint}")
+        sys_type = desc.fields.get("system_type")
+        if division != "open" and sys_type in cur.SYSTEM_TYPES:
+            by_model: dict[str, set[str]] = {}
+            for _, run in read:
+                model = tr.mlperf_model(run.benchmark)
+                if model is not None:
+                    by_model.setdefault(model, set()).add(run.scenario)
+            for model, scens in sorted(by_model.items()):
+                req = tr.required_scenarios(model, str(sys_type))
+                if req is None:
+                    reasons.append(f"{model} is not a {tr.name} benchmark for {sys_type} systems")
+                elif set(req) - scens:
+                    reasons.append(f"{model} on a {sys_type} system needs {', '.join(req)}; runs given for "
+                                   f"{', '.join(sorted(scens))} (missing {', '.join(sorted(set(req) - scens))})")
+        if reasons and not draft:
+            raise SubmissionRefused(reasons)
+        return _write_tree(read, tr, division, submitter, system, out_path, desc, reasons if draft else [],
+                           measurements_json, draft)
+
+
+def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRules, division: str, submitter: str,
+                system: str, out_path: Path, desc: Any, draft_reasons: list[str],
+                measurements_json: str | Path | None, draft: bool) -> PackageResult:
+    from podium.compliance.truncate import truncate_submission
+    from podium.loadgen import config as lgconfig
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
+    result = PackageResult(out_path, draft_reasons=list(draft_reasons))
+    try:
+        user_meas = read_system_json(measurements_json) if measurements_json is not None else None
+        sub = tmp / division / submitter
+        _write_system(sub, system, desc)
+        result.system_to_fill = list(desc.to_fill)
+        for inp, run in read:
+            bench, scen = run.benchmark, run.scenario
+            rel = f"{system}/{bench}/{scen}"
+            res = sub / "results" / rel
+            perf, acc = run.performance, run.accuracy
+            if perf is not None:
+                for n in (cur.SUMMARY, cur.DETAIL):
+                    if (perf.folder / n).is_file():
+                        _copy(perf.folder / n, res / "performance" / "run_1" / n)
+                if perf.power_session is not None:
+                    _copy_power(perf.power_session, res / "performance")
+            if acc is not None:
+                for n in (cur.SUMMARY, cur.DETAIL, cur.ACCURACY_TXT, cur.ACCURACY_LOG):
+                    if (acc.folder / n).is_file():
+                        _copy(acc.folder / n, res / "accuracy" / n)
+            impl = implementation_name(run)
+            fields, to_fill = measurements_fields(run, user_meas)
+            res.mkdir(parents=True, exist_ok=True)
+            (res / cur.MEASUREMENTS_JSON).write_text(json.dumps(fields, indent=2) + "\n", encoding="utf-8")
+            (res / "user.conf").write_text(user_conf_text(run), encoding="utf-8")
+            (res / "README.md").write_text(readme_text(run, system, impl), encoding="utf-8")
+            shutil.copyfile(lgconfig.builtin_mlperf_conf_path(tr.name), res / "mlperf.conf")
+            result.measurements_to_fill[f"{division}/{submitter}/results/{rel}/{cur.MEASUREMENTS_JSON}"] = to_fill
+            code = sub / cur.SRC_FOLDER / bench / "README.md"
+            if not code.exists():
+                code.parent.mkdir(parents=True, exist_ok=True)
+                code.write_text(code_readme_text(run, impl), encoding="utf-8")
+            comp = _compliance_dir(inp, run)
+            model = tr.mlperf_model(bench) or bench
+            if division != "open" and comp.is_dir():
+                for test in tr.compliance_tests(model):
+                    if (comp / test).is_dir():
+                        shutil.copytree(comp / test, res / test)
+            result.entries.append(f"{division}/{submitter}/results/{rel}")
+        for outcome in truncate_submission(tmp, submitter):
+            if outcome.action == "error":
+                if not draft:
+                    raise PodiumError(f"truncating {outcome.accuracy_log}: {outcome.message}")
+                result.draft_reasons.append(f"not truncated: {outcome.message}")
+        marker = json.dumps({
+            "podium_version": podium.__version__, "round": tr.name, "division": division,
+            "submitter": submitter, "system": system, "draft": bool(result.draft_reasons),
+            "runs": [str(r.path) for _, r in read],
+            "run_ids": [r.main.result.get("run_id") for _, r in read]}, indent=2) + "\n"
+        if out_path.exists():
+            shutil.rmtree(out_path)
+        os.replace(tmp, out_path)
+        write_text_atomic(marker_path(out_path), marker)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.check = check_current(out_path, tr.name)
+    return result
