@@ -1,5 +1,7 @@
-"""MLPerf Inference v2.1 submission trees: packaging finished runs, the system description, the checker and
-the final results table.
+"""MLPerf Inference submission trees (round v2.1; the current rounds v6.0/v6.1 in ``package_current``,
+``check_current``, ``rules_current``): packaging finished runs, the system description, the checker and the
+final results table. ``package_submission`` and ``check_submission`` take ``round=`` (default: the runs' or the
+tree's round).
 
     package_submission(runs, division=, submitter=, system=, out=, ...) -> PackageResult
     check_submission(root) -> CheckReport          (problems, accepted rows)

@@ -103,7 +103,7 @@ def run_problems_current(run: FinishedRun, division: str, compliance_dir: Path |
         if tests and (compliance_dir is None or not compliance_dir.is_dir()):
             reasons.append(f"{where}: no compliance results at {compliance_dir} (run {'/'.join(tests)} with "
                            "podium run --compliance, or pass --compliance RUN=DIR)")
-        elif tests:
+        elif tests and compliance_dir is not None:
             from podium.compliance import check_compliance_dir
 
             reasons += [f"{compliance_dir}: {m}" for m in check_compliance_dir(compliance_dir, model, tests)]

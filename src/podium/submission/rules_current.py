@@ -153,13 +153,13 @@ class CurrentTreeRules:
 
 
 _LLM_OPTIONAL_DC = ("llama2-70b-99", "llama2-70b-99.9", "llama3.1-8b", "deepseek-r1", "gpt-oss-120b")
-_EDGE = {"resnet": ("SingleStream", "MultiStream", "Offline"), "bert-99": ("SingleStream", "Offline"),
+_EDGE: dict[str, tuple[str, ...]] = {"resnet": ("SingleStream", "MultiStream", "Offline"), "bert-99": ("SingleStream", "Offline"),
          "bert-99.9": ("SingleStream", "Offline"), "3d-unet-99": ("SingleStream", "Offline"),
          "3d-unet-99.9": ("SingleStream", "Offline")}
-_BOTH = {"resnet": ("SingleStream", "MultiStream", "Offline", "Server"), "bert-99": ("SingleStream", "Offline"),
+_BOTH: dict[str, tuple[str, ...]] = {"resnet": ("SingleStream", "MultiStream", "Offline", "Server"), "bert-99": ("SingleStream", "Offline"),
          "bert-99.9": ("SingleStream", "Offline"), "3d-unet-99": ("SingleStream", "Offline"),
          "3d-unet-99.9": ("SingleStream", "Offline")}
-_DC = {"3d-unet-99": ("Offline",), "3d-unet-99.9": ("Offline",)}
+_DC: dict[str, tuple[str, ...]] = {"3d-unet-99": ("Offline",), "3d-unet-99.9": ("Offline",)}
 
 V6_0 = CurrentTreeRules(
     name="v6.0",

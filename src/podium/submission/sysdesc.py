@@ -228,7 +228,8 @@ def field_problems(fields: dict[str, Any], division: str | None = None, submitte
     out: list[tuple[str, str, str]] = []
     network = _is_network(fields)
     if round_name == rules.ROUND:
-        base, meaningful, power = rules.SYSTEM_FIELDS_REQUIRED, frozenset(), rules.SYSTEM_FIELDS_POWER
+        meaningful: frozenset[str] = frozenset()
+        base, power = rules.SYSTEM_FIELDS_REQUIRED, rules.SYSTEM_FIELDS_POWER
     else:
         from podium.submission import rules_current as cur
 

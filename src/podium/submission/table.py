@@ -50,7 +50,7 @@ def current_row_values(row: ResultRow, power_row: bool = False) -> list[str]:
 
     s = row.system
     try:
-        total = str(int(s.get("number_of_nodes")) * int(s.get("accelerators_per_node")))
+        total = str(int(str(s.get("number_of_nodes"))) * int(str(s.get("accelerators_per_node"))))
     except (TypeError, ValueError):
         total = ""
     values = [row.submitter, row.availability, row.division, row.system_type, row.system_name, row.platform,
