@@ -18,7 +18,7 @@ from typing import Any
 
 from podium.loadgen.mllog import read_mllog
 from podium.submission import rules_current as cur
-from podium.submission.checker import CheckReport, ResultRow, _dirs, _load_system
+from podium.submission.checker import CheckReport, ResultRow, _dirs, _load_system, report_missing_scenarios
 from podium.submission.checks import Findings, PerformanceOutcome, _accuracy_value, _as_number, file_set_diff
 
 _INFERRED = {("SingleStream", "MultiStream"), ("MultiStream", "Offline"), ("SingleStream", "Offline")}
@@ -33,7 +33,11 @@ def check_performance_current(f: Findings, folder: Path, tr: cur.CurrentTreeRule
     if not detail.is_file():
         f.error("files", detail, "missing")
         return out
-    log = read_mllog(detail)
+    try:
+        log = read_mllog(detail)
+    except OSError as exc:
+        f.error("files", detail, f"cannot read ({exc.strerror})")
+        return out
     out.log = log
     for n, text in log.invalid_lines:
         f.error("log", detail, f"line {n} starts with :::MLLOG but is not JSON: {text}")
@@ -111,12 +115,12 @@ def check_performance_current(f: Findings, folder: Path, tr: cur.CurrentTreeRule
     return out
 
 
-def _check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> tuple[str | None, str]:
-    """accuracy.txt vs target, hash line, truncated log, dataset size; returns (metric text, table text)."""
+def _check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> str:
+    """accuracy.txt vs target, hash line, truncated log, dataset size; returns the table's accuracy text."""
     txt = folder / cur.ACCURACY_TXT
     if not txt.is_file():
         f.error("files", txt, "missing: run the accuracy script and save its output there")
-        return None, ""
+        return ""
     metric, target = cur.ACCURACY_TARGET[model]
     acc, hash_val = _accuracy_value(txt, cur.ACCURACY_PATTERNS[metric])
     if acc is None:
@@ -143,7 +147,7 @@ def _check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> tupl
         size = cur.DATASET_SIZE.get(model)
         if size is not None and count != size:
             f.error("accuracy", detail, f"the accuracy run covers {count} samples; the {model} dataset has {size}")
-    return acc, "" if acc is None else f"{metric}: {acc}"
+    return "" if acc is None else f"{metric}: {acc}"
 
 
 def _check_measurements(f: Findings, scen_dir: Path) -> str:
@@ -259,7 +263,7 @@ def _check_model(f: Findings, report: CheckReport, sub: Path, division: str, tr:
             continue
         before = f.error_count
         weights = _check_measurements(f, scen_dir)
-        acc, acc_text = _check_accuracy(f, scen_dir / "accuracy", model, closed)
+        acc_text = _check_accuracy(f, scen_dir / "accuracy", model, closed)
         run = scen_dir / "performance" / "run_1"
         perf = None
         if not run.is_dir():
@@ -288,7 +292,4 @@ def _check_model(f: Findings, report: CheckReport, sub: Path, division: str, tr:
                 if required is not None:
                     required.discard(scenario)
                 report.rows.append(row)
-    if required:
-        missing = ", ".join(sorted(required))
-        (f.error if closed else f.warning)("scenarios", model_dir,
-                                           f"missing required {system_type} scenarios of {model}: {missing}")
+    report_missing_scenarios(f, model_dir, model, required, closed, system_type)

@@ -279,10 +279,17 @@ def _check_model(f: Findings, report: CheckReport, sub: Path, division: str, clo
                 if required is not None:
                     required.discard(scenario)
                 report.rows.append(row)
-    if required:
-        missing = ", ".join(sorted(required))
-        if closed:
-            f.error("scenarios", model_dir, f"missing required {system_type} scenarios of {model}: {missing}")
-        else:
-            f.warning("scenarios", model_dir, f"missing {system_type} scenarios of {model}: {missing} "
-                                              "(allowed in the open division)")
+    report_missing_scenarios(f, model_dir, model, required, closed, system_type)
+
+
+def report_missing_scenarios(f: Findings, model_dir: Path, model: str, required: set[str] | None, closed: bool,
+                             system_type: str | None) -> None:
+    """The required scenarios no accepted result covers: an error in closed and network, a warning in open."""
+    if not required:
+        return
+    missing = ", ".join(sorted(required))
+    if closed:
+        f.error("scenarios", model_dir, f"missing required {system_type} scenarios of {model}: {missing}")
+    else:
+        f.warning("scenarios", model_dir, f"missing {system_type} scenarios of {model}: {missing} "
+                                          "(allowed in the open division)")

@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import podium
 from podium.errors import PodiumError
@@ -238,11 +238,10 @@ def _runs_round(runs: list[RunInput]) -> str:
     return rules.ROUND
 
 
-def _package_submission(runs: list[RunInput], *, division: str, submitter: str, system: str, out: str | Path,
-                       system_json: str | Path | None = None, status: str | None = None,
-                       system_type: str | None = None, measurements_json: str | Path | None = None,
-                       force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
-    """The body of ``package_submission``."""
+def check_request(runs: list[RunInput], division: str, submitter: str, system: str, out: str | Path,
+                  force: bool) -> Path:
+    """Refuse bad arguments in one line (division, folder names, no runs, an ``out`` podium may not replace);
+    returns the resolved ``out``."""
     if division not in rules.DIVISIONS:
         raise PodiumError(f"--division {division}: expected one of {', '.join(rules.DIVISIONS)}")
     _check_name("submitter", submitter)
@@ -251,8 +250,14 @@ def _package_submission(runs: list[RunInput], *, division: str, submitter: str, 
         raise PodiumError("no runs given: pass the output folders of podium run")
     out_path = Path(out).expanduser().resolve()
     _prepare_out(out_path, force)
+    return out_path
 
-    # ---- read and vet the runs --------------------------------------------------------------------------
+
+def vet_runs(runs: list[RunInput], round_name: str,
+             problems: Callable[[RunInput, FinishedRun], list[str]]) -> tuple[list[tuple[RunInput, FinishedRun]],
+                                                                            list[str]]:
+    """Read the run folders, refuse (raise) a run of another round than the tree's, and collect every reason a
+    run cannot be submitted: unreadable folders, a second run of one benchmark and scenario, ``problems``."""
     reasons: list[str] = []
     read: list[tuple[RunInput, FinishedRun]] = []
     for inp in runs:
@@ -261,10 +266,10 @@ def _package_submission(runs: list[RunInput], *, division: str, submitter: str, 
         except RunFolderError as exc:
             reasons.append(str(exc))
     for _inp, run in read:
-        if run.round != rules.ROUND:
-            # podium's tree layout, required files and checker are round v2.1's so far
-            raise PodiumError(f"{run.path}: a round {run.round} run; a {rules.ROUND} submission takes runs of "
-                              f"round {rules.ROUND} only (package it with --round {run.round})")
+        if run.round != round_name:
+            raise PodiumError(f"{run.path}: a round {run.round} run; a {round_name} submission takes runs of round "
+                              f"{round_name} only (rerun with --round {round_name}, or package with "
+                              f"--round {run.round})")
     seen: dict[tuple[str, str], Path] = {}
     for inp, run in read:
         key = (run.benchmark, run.scenario)
@@ -272,41 +277,102 @@ def _package_submission(runs: list[RunInput], *, division: str, submitter: str, 
             reasons.append(f"{run.path}: a second {run.benchmark} {run.scenario} run (the first is {seen[key]}); "
                            "pass one per benchmark and scenario")
         seen[key] = run.path
-        reasons += run_problems(run, division, _compliance_dir(inp, run))
+        reasons += problems(inp, run)
+    return read, reasons
 
-    # ---- system description -----------------------------------------------------------------------------
+
+def system_description(read: list[tuple[RunInput, FinishedRun]], *, machine: Machine | None, division: str,
+                       submitter: str, system: str, status: str | None, system_type: str | None,
+                       system_json: str | Path | None, required_fields: tuple[str, ...] = rules.SYSTEM_FIELDS_REQUIRED,
+                       defaults: dict[str, Any] | None = None) -> SystemDescription:
+    """The tree's system description: the machine's, the round's ``defaults`` over it, the user's file over
+    that, the command line's status and category last; division and submitter are the folder names."""
     desc = describe_system(machine, division=division, submitter=submitter, system_name=system, status=status,
                            system_type=system_type, network=division == "network",
                            backends=[r.backend_info for _, r in read if r.backend_info])
+    desc.fields.update(defaults or {})
     if system_json is not None:
         desc = merge(desc, read_system_json(system_json))
         if status:
             desc.fields["status"] = status
         if system_type:
             desc.fields["system_type"] = system_type
+    desc.required_fields = required_fields
     # the folder names are what the checker compares with: this packaging decides them
     desc.fields["division"], desc.fields["submitter"] = division, submitter
     if division == "network":
         desc.fields[rules.IS_NETWORK] = "true"
     desc.refresh_to_fill()
-    for level, field_name, message in field_problems(desc.fields, division, submitter):
+    return desc
+
+
+def description_problems(desc: SystemDescription, read: list[tuple[RunInput, FinishedRun]], *, system: str,
+                         division: str, submitter: str, round_name: str,
+                         mlperf_model: Callable[[str], str | None],
+                         required_scenarios: Callable[[str, str], tuple[str, ...] | None]) -> list[str]:
+    """Why the system description, or the scenarios given for its category, cannot be submitted."""
+    reasons: list[str] = []
+    for level, field_name, message in field_problems(desc.fields, division, submitter, round_name):
         if level == "error":
             hint = {"status": " (pass --status)", "system_type": " (pass --system-type)"}.get(field_name, "")
             reasons.append(f"systems/{system}.json: {message}{hint}")
     sys_type = desc.fields.get("system_type")
-    if division != "open" and sys_type in rules.SYSTEM_TYPES:
-        by_model: dict[str, set[str]] = {}
-        for _, run in read:
-            model = rules.mlperf_model(run.benchmark)
-            if model is not None:
-                by_model.setdefault(model, set()).add(run.scenario)
-        for model, scens in sorted(by_model.items()):
-            req = rules.required_scenarios(model, str(sys_type))
-            if req is None:
-                reasons.append(f"{model} is not a v2.1 benchmark for {sys_type} systems")
-            elif set(req) - scens:
-                reasons.append(f"{model} on a {sys_type} system needs {', '.join(req)}; runs given for "
-                               f"{', '.join(sorted(scens))} (missing {', '.join(sorted(set(req) - scens))})")
+    if division == "open" or sys_type not in rules.SYSTEM_TYPES:
+        return reasons
+    by_model: dict[str, set[str]] = {}
+    for _, run in read:
+        model = mlperf_model(run.benchmark)
+        if model is not None:
+            by_model.setdefault(model, set()).add(run.scenario)
+    for model, scens in sorted(by_model.items()):
+        req = required_scenarios(model, str(sys_type))
+        if req is None:
+            reasons.append(f"{model} is not a {round_name} benchmark for {sys_type} systems")
+        elif set(req) - scens:
+            reasons.append(f"{model} on a {sys_type} system needs {', '.join(req)}; runs given for "
+                           f"{', '.join(sorted(scens))} (missing {', '.join(sorted(set(req) - scens))})")
+    return reasons
+
+
+def truncate_tree(tmp: Path, submitter: str, draft: bool, result: PackageResult) -> None:
+    """Truncate every accuracy log of the tree being written (a failure refuses it, or labels a draft)."""
+    from podium.compliance.truncate import truncate_submission
+
+    for outcome in truncate_submission(tmp, submitter):
+        if outcome.action == "error":
+            if not draft:
+                raise PodiumError(f"truncating {outcome.accuracy_log}: {outcome.message}")
+            result.draft_reasons.append(f"not truncated: {outcome.message}")
+
+
+def move_into_place(tmp: Path, out_path: Path, round_name: str, result: PackageResult,
+                    read: list[tuple[RunInput, FinishedRun]], names: dict[str, str]) -> None:
+    """Replace ``out_path`` by the finished tree ``tmp`` and write podium's record of it beside it."""
+    marker = json.dumps({
+        "podium_version": podium.__version__, "round": round_name, **names, "draft": bool(result.draft_reasons),
+        "runs": [str(r.path) for _, r in read],
+        "run_ids": [r.main.result.get("run_id") for _, r in read]}, indent=2) + "\n"
+    if out_path.exists():
+        shutil.rmtree(out_path)
+    os.replace(tmp, out_path)
+    write_text_atomic(marker_path(out_path), marker)
+
+
+def _package_submission(runs: list[RunInput], *, division: str, submitter: str, system: str, out: str | Path,
+                       system_json: str | Path | None = None, status: str | None = None,
+                       system_type: str | None = None, measurements_json: str | Path | None = None,
+                       force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
+    """The body of ``package_submission``."""
+    out_path = check_request(runs, division, submitter, system, out, force)
+
+    # ---- read and vet the runs, the system description and the category's scenarios ---------------------
+    read, reasons = vet_runs(runs, rules.ROUND,
+                             lambda inp, run: run_problems(run, division, _compliance_dir(inp, run)))
+    desc = system_description(read, machine=machine, division=division, submitter=submitter, system=system,
+                              status=status, system_type=system_type, system_json=system_json)
+    reasons += description_problems(desc, read, system=system, division=division, submitter=submitter,
+                                    round_name=rules.ROUND, mlperf_model=rules.mlperf_model,
+                                    required_scenarios=rules.required_scenarios)
     if reasons and not draft:
         raise SubmissionRefused(reasons)
 
@@ -352,24 +418,10 @@ def _package_submission(runs: list[RunInput], *, division: str, submitter: str, 
                         shutil.copytree(comp / test, sub / "compliance" / rel / test)
             rows.append((bench, scen, run))
             result.entries.append(f"{division}/{submitter}/results/{rel}")
-        from podium.compliance.truncate import truncate_submission
-
-        for outcome in truncate_submission(tmp, submitter):
-            if outcome.action == "error":
-                if not draft:
-                    raise PodiumError(f"truncating {outcome.accuracy_log}: {outcome.message}")
-                result.draft_reasons.append(f"not truncated: {outcome.message}")
+        truncate_tree(tmp, submitter, draft, result)
         names = {"submitter": submitter, "division": division, "system": system}
         (tmp / "README.md").write_text(_tree_readme(names, result, rows), encoding="utf-8")
-        marker = json.dumps({
-            "podium_version": podium.__version__, "round": rules.ROUND, "division": division,
-            "submitter": submitter, "system": system, "draft": bool(result.draft_reasons),
-            "runs": [str(r.path) for _, r in read],
-            "run_ids": [r.main.result.get("run_id") for _, r in read]}, indent=2) + "\n"
-        if out_path.exists():
-            shutil.rmtree(out_path)
-        os.replace(tmp, out_path)
-        write_text_atomic(marker_path(out_path), marker)
+        move_into_place(tmp, out_path, rules.ROUND, result, read, names)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -10,16 +10,12 @@ appended), ``measurements.json``, ``user.conf``, ``README.md``, ``mlperf.conf`` 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import podium
-from podium.errors import PodiumError
-from podium.files import write_text_atomic
-from podium.report.runs import FinishedRun, RunFolderError, read_run
+from podium.report.runs import FinishedRun
 from podium.submission import rules_current as cur
 from podium.submission.check_current import check_current, check_performance_current
 from podium.submission.checks import Findings
@@ -35,16 +31,19 @@ from podium.submission.package import (
     PackageResult,
     RunInput,
     SubmissionRefused,
-    _check_name,
     _compliance_dir,
     _copy,
     _copy_power,
-    _prepare_out,
     _write_system,
-    marker_path,
+    check_request,
+    description_problems,
+    move_into_place,
+    system_description,
+    truncate_tree,
+    vet_runs,
 )
 from podium.submission.provenance import provenance_problems
-from podium.submission.sysdesc import describe_system, field_problems, merge, read_system_json
+from podium.submission.sysdesc import SystemDescription, read_system_json
 
 
 def _accuracy_problems(run: FinishedRun, model: str, closed: bool, tr: cur.CurrentTreeRules) -> list[str]:
@@ -119,72 +118,18 @@ def package_current(runs: list[RunInput], *, round_name: str, division: str, sub
 
     tr = cur.tree_rules(round_name)
     with active_round(round_name):
-        if division not in cur.DIVISIONS:
-            raise PodiumError(f"--division {division}: expected one of {', '.join(cur.DIVISIONS)}")
-        _check_name("submitter", submitter)
-        _check_name("system", system)
-        if not runs:
-            raise PodiumError("no runs given: pass the output folders of podium run")
-        out_path = Path(out).expanduser().resolve()
-        _prepare_out(out_path, force)
-        reasons: list[str] = []
-        read: list[tuple[RunInput, FinishedRun]] = []
-        for inp in runs:
-            try:
-                read.append((inp, read_run(inp.run_dir)))
-            except RunFolderError as exc:
-                reasons.append(str(exc))
-        for _inp, run in read:
-            if run.round != round_name:
-                raise PodiumError(f"{run.path}: a round {run.round} run; a {round_name} submission takes runs of "
-                                  f"round {round_name} only (rerun with --round {round_name}, or package with "
-                                  f"--round {run.round})")
-        seen: dict[tuple[str, str], Path] = {}
-        for inp, run in read:
-            key = (run.benchmark, run.scenario)
-            if key in seen:
-                reasons.append(f"{run.path}: a second {run.benchmark} {run.scenario} run (the first is "
-                               f"{seen[key]}); pass one per benchmark and scenario")
-            seen[key] = run.path
-            reasons += run_problems_current(run, division, _compliance_dir(inp, run), tr)
-
-        desc = describe_system(machine, division=division, submitter=submitter, system_name=system,
-                               status=status, system_type=system_type, network=division == "network",
-                               backends=[r.backend_info for _, r in read if r.backend_info])
-        desc.required_fields = cur.SYSTEM_FIELDS_REQUIRED
-        desc.fields.setdefault("host_network_card_count", "")
-        desc.fields.setdefault("system_type_detail", "")
-        desc.fields["sw_notes"] = (f"Run with podium {podium.__version__}, a Python reimplementation of the MLPerf "
-                                   f"Inference LoadGen 6.0.17 (round {round_name})")
-        if system_json is not None:
-            desc = merge(desc, read_system_json(system_json))
-            desc.required_fields = cur.SYSTEM_FIELDS_REQUIRED
-            if status:
-                desc.fields["status"] = status
-            if system_type:
-                desc.fields["system_type"] = system_type
-        desc.fields["division"], desc.fields["submitter"] = division, submitter
-        if division == "network":
-            desc.fields[cur.IS_NETWORK] = "true"
-        desc.refresh_to_fill()
-        for level, field_name, message in field_problems(desc.fields, division, submitter, round_name):
-            if level == "error":
-                hint = {"status": " (pass --status)", "system_type": " (pass --system-type)"}.get(field_name, "")
-                reasons.append(f"systems/{system}.json: {message}{hint}")
-        sys_type = desc.fields.get("system_type")
-        if division != "open" and sys_type in cur.SYSTEM_TYPES:
-            by_model: dict[str, set[str]] = {}
-            for _, run in read:
-                model = tr.mlperf_model(run.benchmark)
-                if model is not None:
-                    by_model.setdefault(model, set()).add(run.scenario)
-            for model, scens in sorted(by_model.items()):
-                req = tr.required_scenarios(model, str(sys_type))
-                if req is None:
-                    reasons.append(f"{model} is not a {tr.name} benchmark for {sys_type} systems")
-                elif set(req) - scens:
-                    reasons.append(f"{model} on a {sys_type} system needs {', '.join(req)}; runs given for "
-                                   f"{', '.join(sorted(scens))} (missing {', '.join(sorted(set(req) - scens))})")
+        out_path = check_request(runs, division, submitter, system, out, force)
+        read, reasons = vet_runs(runs, round_name, lambda inp, run: run_problems_current(
+            run, division, _compliance_dir(inp, run), tr))
+        desc = system_description(
+            read, machine=machine, division=division, submitter=submitter, system=system, status=status,
+            system_type=system_type, system_json=system_json, required_fields=cur.SYSTEM_FIELDS_REQUIRED,
+            defaults={"host_network_card_count": "", "system_type_detail": "",
+                      "sw_notes": f"Run with podium {podium.__version__}, a Python reimplementation of the MLPerf "
+                                  f"Inference LoadGen 6.0.17 (round {round_name})"})
+        reasons += description_problems(desc, read, system=system, division=division, submitter=submitter,
+                                        round_name=round_name, mlperf_model=tr.mlperf_model,
+                                        required_scenarios=tr.required_scenarios)
         if reasons and not draft:
             raise SubmissionRefused(reasons)
         return _write_tree(read, tr, division, submitter, system, out_path, desc, reasons if draft else [],
@@ -192,9 +137,8 @@ def package_current(runs: list[RunInput], *, round_name: str, division: str, sub
 
 
 def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRules, division: str, submitter: str,
-                system: str, out_path: Path, desc: Any, draft_reasons: list[str],
+                system: str, out_path: Path, desc: SystemDescription, draft_reasons: list[str],
                 measurements_json: str | Path | None, draft: bool) -> PackageResult:
-    from podium.compliance.truncate import truncate_submission
     from podium.loadgen import config as lgconfig
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,20 +183,9 @@ def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRul
                     if (comp / test).is_dir():
                         shutil.copytree(comp / test, res / test)
             result.entries.append(f"{division}/{submitter}/results/{rel}")
-        for outcome in truncate_submission(tmp, submitter):
-            if outcome.action == "error":
-                if not draft:
-                    raise PodiumError(f"truncating {outcome.accuracy_log}: {outcome.message}")
-                result.draft_reasons.append(f"not truncated: {outcome.message}")
-        marker = json.dumps({
-            "podium_version": podium.__version__, "round": tr.name, "division": division,
-            "submitter": submitter, "system": system, "draft": bool(result.draft_reasons),
-            "runs": [str(r.path) for _, r in read],
-            "run_ids": [r.main.result.get("run_id") for _, r in read]}, indent=2) + "\n"
-        if out_path.exists():
-            shutil.rmtree(out_path)
-        os.replace(tmp, out_path)
-        write_text_atomic(marker_path(out_path), marker)
+        truncate_tree(tmp, submitter, draft, result)
+        move_into_place(tmp, out_path, tr.name, result, read,
+                        {"division": division, "submitter": submitter, "system": system})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -15,6 +15,7 @@ The tree of these rounds differs from v2.1's: there is no ``measurements/`` or `
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -61,12 +62,6 @@ OFFLINE_MIN_SPQ: dict[str, int] = {"resnet": 24576, "retinanet": 24576, "bert-99
                                    "3d-unet-99": 43, "3d-unet-99.9": 43}
 MIN_DURATION_MS = 600_000
 MAX_ACCURACY_LOG_SIZE = 10 * 1024
-#: Relative accuracy difference (%) TEST01's non-deterministic fallback allows
-def test01_delta_percent(model: str) -> float:
-    """TEST01's allowed |1 - baseline/compliance| x 100 (0.1 for the 99.9 % models, else 1)."""
-    return 0.1 if "99.9" in model else 1.0
-
-
 RESULT_KEY: dict[str, str] = {"Offline": "result_samples_per_second", "SingleStream": "early_stopping_latency_ss",
                               "MultiStream": "early_stopping_latency_ms",
                               "Server": "result_completed_samples_per_sec",
@@ -124,7 +119,7 @@ class CurrentTreeRules:
     optional: dict[str, tuple[str, ...]]
     compliance: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def seeds(self) -> dict[str, int]:
         """The RNG seeds the round's mlperf.conf sets (the checker compares each log with them)."""
         from podium.loadgen import config as lgconfig
@@ -185,16 +180,12 @@ TREE_RULES: dict[str, CurrentTreeRules] = {r.name: r for r in (V6_0, V6_1)}
 def tree_rules(round_name: str) -> CurrentTreeRules:
     """The checker tables of current round ``round_name`` (``v6.0``, ``v6.1``)."""
     lgrules.round_rules(round_name)  # an unknown round: its one-line error
-    try:
-        return TREE_RULES[round_name]
-    except KeyError:
-        raise v21_error(round_name) from None
+    if round_name not in TREE_RULES:
+        from podium.errors import PodiumError
 
-
-def v21_error(round_name: str) -> Exception:
-    from podium.errors import PodiumError
-
-    return PodiumError(f"round {round_name}: its submission tree is v2.1's; use podium.submission.rules")
+        raise PodiumError(f"round {round_name}: not a current round ({', '.join(TREE_RULES)}); its tree is "
+                          "podium.submission.rules'")
+    return TREE_RULES[round_name]
 
 
 def scenario_name(folder: str) -> str:
