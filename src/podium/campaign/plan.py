@@ -94,8 +94,9 @@ def make_plan(campaign: Campaign) -> Plan:
     for r in plan.runs:
         _check_run(r.spec, plan, checked_files, backends)
     if plan.short:
-        plan.notes.append("short runs (settings.duration): not a valid MLPerf duration (v2.1 requires 600 s and "
-                          "the mlperf.conf query counts); the submission tree will be a draft")
+        tree = "a draft" if campaign.round == "v2.1" else "a practice tree (not an MLPerf submission)"
+        plan.notes.append(f"short runs (settings.duration): not a valid MLPerf duration ({campaign.round} requires "
+                          f"600 s and the mlperf.conf query counts); the submission tree will be {tree}")
     return plan
 
 
@@ -111,7 +112,8 @@ def _check_round(campaign: Campaign, plan: Plan) -> None:
         req = rnd.required(bench, campaign.category)
         if req is None:
             if rnd.official_model(bench) is None:
-                plan.notes.append(f"{bench} is not an MLPerf {rnd.name} benchmark: its runs go into a draft tree")
+                tree = "a draft tree" if rnd.name == "v2.1" else "a practice tree (not an MLPerf submission)"
+                plan.notes.append(f"{bench} is not an MLPerf {rnd.name} benchmark: its runs go into {tree}")
             else:
                 plan.problems.append(f"{name}: {bench} is not a {rnd.name} benchmark for {campaign.category} "
                                      "systems")

@@ -1,6 +1,6 @@
 """MLPerf rounds as campaigns see them: the scenarios each category requires, the compliance tests, the
 checker version. A later round plugs in by adding a ``Round`` to ``ROUNDS`` (v2.1 reads podium.submission's
-rules, the same facts the packager and the checker use)."""
+rules, v6.0/v6.1 its ``rules_current``: the same facts the packager and the checker use)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Callable
 
 from podium.errors import PodiumError
 from podium.submission import rules as v21
+from podium.submission import rules_current as cur
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,18 @@ V2_1 = Round(name="v2.1", checker_version="v2.1", divisions=v21.DIVISIONS, categ
              official_model=lambda b: b if b in v21.MODELS else None,
              min_duration_s=v21.MIN_DURATION_MS / 1000)
 
-ROUNDS: dict[str, Round] = {V2_1.name: V2_1}
+
+
+def _current(tr: cur.CurrentTreeRules) -> Round:
+    return Round(name=tr.name, checker_version=tr.name, divisions=cur.DIVISIONS, categories=("datacenter", "edge"),
+                 models=tr.models, required_scenarios=tr.required_scenarios, compliance_tests=tr.compliance_tests,
+                 official_model=tr.mlperf_model, min_duration_s=cur.MIN_DURATION_MS / 1000)
+
+
+V6_0, V6_1 = _current(cur.V6_0), _current(cur.V6_1)
+#: the round a campaign file without ``round:`` runs (the newest, as for podium run)
+DEFAULT = V6_1.name
+ROUNDS: dict[str, Round] = {r.name: r for r in (V2_1, V6_0, V6_1)}
 
 
 def get_round(name: str) -> Round:

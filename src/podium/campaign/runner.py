@@ -24,8 +24,23 @@ from podium.errors import PodiumError, RunInterrupted
 from podium.power import power_plan
 from podium.suite.runner import RunOutcome, RunRequest, run_benchmark
 
-#: the label every output of a campaign with short runs carries
-SHORT_LABEL = "short runs: not a valid MLPerf duration (v2.1 requires 600 s); the submission tree is a draft"
+
+
+def short_label(round_name: str) -> str:
+    """The label every output of a campaign with short runs carries."""
+    tree = "the submission tree is a draft" if round_name == "v2.1" else \
+        "the submission tree is a practice tree (not an MLPerf submission)"
+    return f"short runs: not a valid MLPerf duration ({round_name} requires 600 s); {tree}"
+
+
+def practice_tree(campaign: Campaign) -> bool:
+    """Whether the campaign's tree is a practice tree (``podium.submission.practice``): a current round with
+    short runs or podium's own benchmarks; round v2.1 writes those as drafts."""
+    from podium.campaign.rounds import get_round
+
+    rnd = get_round(campaign.round)
+    return campaign.round != "v2.1" and any(s.short or rnd.official_model(s.benchmark) is None
+                                            for s in campaign.runs)
 
 
 class Events(Protocol):
@@ -225,6 +240,7 @@ def finish_campaign(campaign: Campaign, state: CampaignState, result: CampaignRe
     if events:
         events.stage("submission tree")
     unfinished = [r.run_id for r in state.runs.values() if r.status != "done"]
+    practice = practice_tree(campaign)
     trees = []
     for system, folders in _groups(campaign, state).items():
         out = campaign.output / "submission" / system
@@ -232,7 +248,8 @@ def finish_campaign(campaign: Campaign, state: CampaignState, result: CampaignRe
         kwargs: dict[str, Any] = dict(division=campaign.division, submitter=campaign.submitter, system=system,
                                       out=out, system_json=campaign.system.description,
                                       status=campaign.system.status or "available", system_type=campaign.category,
-                                      measurements_json=campaign.measurements, force=True)
+                                      measurements_json=campaign.measurements, force=True,
+                                      round=campaign.round, practice=practice)
         runs = [RunInput(f) for f in folders]
         try:
             try:
@@ -246,7 +263,11 @@ def finish_campaign(campaign: Campaign, state: CampaignState, result: CampaignRe
             entry["warnings"] = len(rep.warnings)
             entry["accepted"] = sum(1 for ok in rep.scenarios.values() if ok)
             entry["scenarios"] = len(rep.scenarios)
-            entry["verdict"] = "submission looks OK" if rep.ok else "submission has errors"
+            entry["practice"] = list(res.practice)
+            kind = "practice tree" if res.practice else "submission"
+            entry["verdict"] = f"{kind} looks OK" if rep.ok else f"{kind} has errors"
+            if res.practice:
+                entry["verdict"] += " (PRACTICE tree: not an MLPerf submission)"
             entry["ok"] = bool(rep.ok) and not entry["draft"]
         except PodiumError as exc:
             entry["verdict"] = f"not packaged: {str(exc).splitlines()[0]}"

@@ -17,6 +17,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from podium.campaign.model import MODES, SCENARIOS, BackendSpec, Campaign, RunSettings, RunSpec, SystemSpec, safe_id
+from podium.campaign.rounds import DEFAULT as DEFAULT_ROUND
 from podium.campaign.rounds import ROUNDS
 from podium.errors import PodiumError
 
@@ -176,16 +177,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     def get(key: str, fn: Callable[[Node, str], Any], default: Any = None) -> Any:
         return fn(top[key][1], key) if key in top else default
 
-    def round_choice(n: Node, p: str) -> str | None:
-        v = ck.value(n) if isinstance(n, ScalarNode) else None
-        if isinstance(v, str) and v in ("v6.0", "v6.1"):
-            # a LoadGen-6.0 round runs (podium run --round), but its submission tree is not built yet
-            ck.error(n, p, f"campaigns are round v2.1's so far (their tree and checker are v2.1's); got {v!r}: "
-                           f"run its benchmarks with podium run --round {v} meanwhile")
-            return None
-        return ck.choice(n, p, tuple(ROUNDS), fold=False)
-
-    round_name = get("round", round_choice, "v2.1")
+    round_name = get("round", lambda n, p: ck.choice(n, p, tuple(ROUNDS), fold=False), DEFAULT_ROUND)
     division = get("division", lambda n, p: ck.choice(n, p, DIVISIONS))
     category = get("category", lambda n, p: ck.choice(n, p, CATEGORIES))
     submitter = get("submitter", ck.name)

@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pk.add_argument("--force", action="store_true", help="replace an existing tree podium wrote")
     pk.add_argument("--draft", action="store_true",
                     help="write the tree even when runs cannot be submitted (every README says why)")
+    pk.add_argument("--practice", action="store_true",
+                    help="a practice tree (current rounds): podium's own benchmarks and short runs accepted, "
+                         "labelled as not an MLPerf submission everywhere")
     pk.add_argument("--round", choices=("v2.1", "v6.0", "v6.1"),
                     help="the round's tree layout and rules (default: the round the runs were made in)")
     pk.set_defaults(func=package)
@@ -88,7 +91,7 @@ def package(args: argparse.Namespace) -> int:
         res = package_submission(runs, division=args.division, submitter=args.submitter, system=args.system,
                                  out=args.out, system_json=args.system_json, status=args.status,
                                  system_type=args.system_type, measurements_json=args.measurements_json,
-                                 force=args.force, draft=args.draft, round=args.round)
+                                 force=args.force, draft=args.draft, round=args.round, practice=args.practice)
     except SubmissionRefused as exc:
         for reason in exc.reasons:
             console.print(f"[red]refused:[/] {escape(reason)}", highlight=False, soft_wrap=True)
@@ -96,7 +99,10 @@ def package(args: argparse.Namespace) -> int:
         raise
     out = Console()
     draft = " [bold red](DRAFT: not submittable)[/]" if res.draft_reasons else ""
-    out.print(f"wrote {escape(str(res.root))}{draft}")
+    practice = " [bold yellow](PRACTICE tree: not an MLPerf submission)[/]" if res.practice else ""
+    out.print(f"wrote {escape(str(res.root))}{draft}{practice}")
+    for r in res.practice:
+        out.print(f"[yellow]practice:[/] {escape(r)}", highlight=False, soft_wrap=True)
     for e in res.entries:
         out.print(f"  {escape(e)}", highlight=False)
     for r in res.draft_reasons:
@@ -134,6 +140,11 @@ def check(args: argparse.Namespace) -> int:
     accepted = sum(1 for ok in rep.scenarios.values() if ok)
     print(f"{len(rep.errors)} errors, {len(rep.warnings)} warnings; results accepted {accepted} of "
           f"{len(rep.scenarios)}")
+    for why in rep.practice:
+        print(f"practice: {why}")
+    if rep.ok and rep.practice:
+        print("SUMMARY: practice tree looks OK (PRACTICE tree: not an MLPerf submission)")
+        return 0
     if rep.ok:
         print("SUMMARY: submission looks OK")
         return 0

@@ -140,9 +140,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(p.problems)} problem(s); nothing run (podium suite plan {escape(args.campaign)})")
         return 1
     if p.short:
-        from podium.campaign.runner import SHORT_LABEL
+        from podium.campaign.runner import short_label
 
-        console.print(f"[yellow]note:[/] {SHORT_LABEL}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]note:[/] {short_label(campaign.round)}", highlight=False, soft_wrap=True)
     disp = _Display(console)
     try:
         with contextlib.ExitStack() as stack:
@@ -176,7 +176,11 @@ def _show_finish(console: Console, campaign: Any, result: Any) -> int:
                       highlight=False, soft_wrap=True)
     for tree in result.trees:
         draft = " [yellow](DRAFT: not submittable)[/]" if tree.get("draft") else ""
+        if tree.get("practice"):
+            draft += " [yellow](PRACTICE tree: not an MLPerf submission)[/]"
         console.print(f"tree: {escape(tree['path'])}{draft}", highlight=False, soft_wrap=True)
+        for r in tree.get("practice", []):
+            console.print(f"  [yellow]practice:[/] {escape(r)}", highlight=False, soft_wrap=True)
         for r in tree.get("draft", []):
             console.print(f"  [yellow]draft:[/] {escape(r)}", highlight=False, soft_wrap=True)
         for e in tree.get("errors", []):
@@ -189,9 +193,9 @@ def _show_finish(console: Console, campaign: Any, result: Any) -> int:
     if result.report:
         console.print(f"report: {escape(result.report)}", highlight=False)
     if any(s.short for s in campaign.runs):
-        from podium.campaign.runner import SHORT_LABEL
+        from podium.campaign.runner import short_label
 
-        console.print(f"[yellow]note:[/] {SHORT_LABEL}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]note:[/] {short_label(campaign.round)}", highlight=False, soft_wrap=True)
     # a real (non-draft) tree the checker rejects fails the command; a draft says why it is one above
     bad_tree = any(t.get("errors") and not t.get("draft") for t in result.trees)
     return 0 if not result.failed and not (st["pending"] + st["interrupted"]) and not bad_tree else 1
@@ -235,7 +239,7 @@ def status(args: argparse.Namespace) -> int:
         if rs.stale():
             console.print("  [yellow]its process is gone (killed?): podium suite run reruns it[/]")
     for tree in state.finish.get("trees", []):
-        draft = " (DRAFT)" if tree.get("draft") else ""
+        draft = " (DRAFT)" if tree.get("draft") else " (PRACTICE)" if tree.get("practice") else ""
         console.print(f"tree: {escape(tree['path'])}{draft}: {escape(tree.get('verdict', ''))}", highlight=False,
                       soft_wrap=True)
     if state.finish.get("report"):

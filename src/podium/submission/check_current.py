@@ -20,6 +20,7 @@ from podium.loadgen.mllog import read_mllog
 from podium.submission import rules_current as cur
 from podium.submission.checker import CheckReport, ResultRow, _dirs, _load_system, report_missing_scenarios
 from podium.submission.checks import Findings, PerformanceOutcome, _accuracy_value, _as_number, file_set_diff
+from podium.submission.practice import LABEL, Practice, read_practice
 
 _INFERRED = {("SingleStream", "MultiStream"), ("MultiStream", "Offline"), ("SingleStream", "Offline")}
 
@@ -115,13 +116,13 @@ def check_performance_current(f: Findings, folder: Path, tr: cur.CurrentTreeRule
     return out
 
 
-def _check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> str:
+def _check_accuracy(f: Findings, folder: Path, tr: cur.CurrentTreeRules, model: str, closed: bool) -> str:
     """accuracy.txt vs target, hash line, truncated log, dataset size; returns the table's accuracy text."""
     txt = folder / cur.ACCURACY_TXT
     if not txt.is_file():
         f.error("files", txt, "missing: run the accuracy script and save its output there")
         return ""
-    metric, target = cur.ACCURACY_TARGET[model]
+    metric, target = tr.accuracy_target(model)
     acc, hash_val = _accuracy_value(txt, cur.ACCURACY_PATTERNS[metric])
     if acc is None:
         f.error("accuracy", txt, f"no {metric} line the checker reads ({cur.ACCURACY_PATTERNS[metric].pattern})")
@@ -144,7 +145,7 @@ def _check_accuracy(f: Findings, folder: Path, model: str, closed: bool) -> str:
         for message in mlog.errors():
             f.error("log", detail, f"error entry in the log: {message}")
         count = mlog.get("effective_accuracy_sample_count", mlog.get("qsl_reported_total_count"))
-        size = cur.DATASET_SIZE.get(model)
+        size = tr.dataset_size(model)
         if size is not None and count != size:
             f.error("accuracy", detail, f"the accuracy run covers {count} samples; the {model} dataset has {size}")
     return "" if acc is None else f"{metric}: {acc}"
@@ -168,7 +169,7 @@ def _check_measurements(f: Findings, scen_dir: Path) -> str:
         if k not in data:
             f.error("measurements", path, f"field {k} is missing")
         elif not data[k]:
-            f.error("measurements", path, f"field {k} is missing meaningful value")
+            f.to_fill("measurements", path, f"field {k} is missing meaningful value")
     return str(data.get("weight_data_types", ""))
 
 
@@ -191,14 +192,22 @@ def _check_compliance(f: Findings, scen_dir: Path, tr: cur.CurrentTreeRules, mod
     return f.error_count == before
 
 
-def check_current(root: str | os.PathLike[str], round_name: str, skip_compliance: bool = False) -> CheckReport:
-    """Check the tree at ``root`` with round ``round_name``'s checker rules."""
+def check_current(root: str | os.PathLike[str], round_name: str, skip_compliance: bool = False,
+                  practice: Practice | None = None) -> CheckReport:
+    """Check the tree at ``root`` with round ``round_name``'s checker rules; a ``practice`` tree (by default:
+    what podium's record beside the tree says) with the practice rules of ``podium.submission.practice``."""
     from podium.loadgen.rules import active_round
 
     tr = cur.tree_rules(round_name)
     base = Path(root).resolve()
+    if practice is None:
+        practice = read_practice(base)
     f = Findings(base)
     report = CheckReport(base)
+    if practice is not None:
+        tr = tr.with_practice(practice.benchmarks)
+        f.relaxed = dict(cur.PRACTICE_RELAXED)
+        report.practice = list(practice.why) or [LABEL]
     with active_round(round_name):
         if not base.is_dir():
             f.error("layout", base, "not a folder")
@@ -228,8 +237,11 @@ def _check_submitter(f: Findings, report: CheckReport, sub: Path, division: str,
             if not sys_json.is_file():
                 f.error("system", sys_json, f"missing: every results/{sys_dir.name} needs a system description")
             system = {}
-        for level, _k, message in field_problems(system, division, sub.name, tr.name) if system else []:
-            (f.error if level == "error" else f.warning)("system", sys_json, message)
+        for level, key, message in field_problems(system, division, sub.name, tr.name) if system else []:
+            if level == "error" and key in system and not system[key]:
+                f.to_fill("system", sys_json, message)
+            else:
+                (f.error if level == "error" else f.warning)("system", sys_json, message)
         system_type = system.get("system_type") if system.get("system_type") in cur.SYSTEM_TYPES else None
         for model_dir in _dirs(sys_dir):
             _check_model(f, report, sub, division, tr, skip_compliance, sys_dir.name, system, system_type, model_dir)
@@ -263,7 +275,7 @@ def _check_model(f: Findings, report: CheckReport, sub: Path, division: str, tr:
             continue
         before = f.error_count
         weights = _check_measurements(f, scen_dir)
-        acc_text = _check_accuracy(f, scen_dir / "accuracy", model, closed)
+        acc_text = _check_accuracy(f, scen_dir / "accuracy", tr, model, closed)
         run = scen_dir / "performance" / "run_1"
         perf = None
         if not run.is_dir():

@@ -73,6 +73,8 @@ class CheckReport:
     measured: list[ResultRow] = field(default_factory=list)
     #: Scenario folders checked -> True when accepted.
     scenarios: dict[str, bool] = field(default_factory=dict)
+    #: a practice tree (``podium.submission.practice``): why it is one; empty for a submission
+    practice: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:

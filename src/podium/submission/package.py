@@ -76,6 +76,8 @@ class PackageResult:
     system_to_fill: list[str] = field(default_factory=list)
     measurements_to_fill: dict[str, list[str]] = field(default_factory=dict)
     draft_reasons: list[str] = field(default_factory=list)
+    #: a practice tree (``podium.submission.practice``): why it is one; empty for a submission
+    practice: list[str] = field(default_factory=list)
     check: CheckReport | None = None
 
 
@@ -207,19 +209,23 @@ def package_submission(runs: list[RunInput], *, division: str, submitter: str, s
                        system_json: str | Path | None = None, status: str | None = None,
                        system_type: str | None = None, measurements_json: str | Path | None = None,
                        force: bool = False, draft: bool = False, machine: Machine | None = None,
-                       round: str | None = None) -> PackageResult:
+                       round: str | None = None, practice: bool = False) -> PackageResult:
     """Lay out the tree of ``runs`` under ``out`` for ``round`` (default: the runs' round; v2.1 here, the
-    current rounds in ``package_current``)."""
+    current rounds in ``package_current``). ``practice``: a practice tree (``podium.submission.practice``;
+    current rounds only)."""
     from podium.loadgen.rules import active_round
 
     round_name = round or _runs_round(runs)
+    if practice and round_name == rules.ROUND:
+        raise PodiumError(f"--practice: practice trees have the current rounds' layout; the runs are round "
+                          f"{round_name} (rerun them with --round v6.1)")
     if round_name != rules.ROUND:
         from podium.submission.package_current import package_current
 
         return package_current(runs, round_name=round_name, division=division, submitter=submitter,
                                system=system, out=out, system_json=system_json, status=status,
                                system_type=system_type, measurements_json=measurements_json, force=force,
-                               draft=draft, machine=machine)
+                               draft=draft, machine=machine, practice=practice)
 
     with active_round(rules.ROUND):  # the tree, its compliance tests and its checker are round v2.1's
         return _package_submission(runs, division=division, submitter=submitter, system=system, out=out,
@@ -309,10 +315,14 @@ def system_description(read: list[tuple[RunInput, FinishedRun]], *, machine: Mac
 def description_problems(desc: SystemDescription, read: list[tuple[RunInput, FinishedRun]], *, system: str,
                          division: str, submitter: str, round_name: str,
                          mlperf_model: Callable[[str], str | None],
-                         required_scenarios: Callable[[str, str], tuple[str, ...] | None]) -> list[str]:
-    """Why the system description, or the scenarios given for its category, cannot be submitted."""
+                         required_scenarios: Callable[[str, str], tuple[str, ...] | None],
+                         practice: bool = False) -> list[str]:
+    """Why the system description, or the scenarios given for its category, cannot be submitted (in a
+    ``practice`` tree the fields left to fill are not reasons: the tree lists them)."""
     reasons: list[str] = []
     for level, field_name, message in field_problems(desc.fields, division, submitter, round_name):
+        if practice and field_name in desc.to_fill:
+            continue
         if level == "error":
             hint = {"status": " (pass --status)", "system_type": " (pass --system-type)"}.get(field_name, "")
             reasons.append(f"systems/{system}.json: {message}{hint}")
@@ -346,7 +356,7 @@ def truncate_tree(tmp: Path, submitter: str, draft: bool, result: PackageResult)
 
 
 def move_into_place(tmp: Path, out_path: Path, round_name: str, result: PackageResult,
-                    read: list[tuple[RunInput, FinishedRun]], names: dict[str, str]) -> None:
+                    read: list[tuple[RunInput, FinishedRun]], names: dict[str, Any]) -> None:
     """Replace ``out_path`` by the finished tree ``tmp`` and write podium's record of it beside it."""
     marker = json.dumps({
         "podium_version": podium.__version__, "round": round_name, **names, "draft": bool(result.draft_reasons),

@@ -42,6 +42,7 @@ from podium.submission.package import (
     truncate_tree,
     vet_runs,
 )
+from podium.submission.practice import LABEL, Practice, practice_benchmark
 from podium.submission.provenance import provenance_problems
 from podium.submission.sysdesc import SystemDescription, read_system_json
 
@@ -52,7 +53,7 @@ def _accuracy_problems(run: FinishedRun, model: str, closed: bool, tr: cur.Curre
         return [f"{run.path}: no accuracy run (podium run --mode accuracy)"]
     out: list[str] = []
     txt = acc.folder / cur.ACCURACY_TXT
-    metric, target = cur.ACCURACY_TARGET[model]
+    metric, target = tr.accuracy_target(model)
     if not txt.is_file():
         out.append(f"{acc.folder}: no accuracy.txt (score the accuracy log first)")
     else:
@@ -73,8 +74,9 @@ def _accuracy_problems(run: FinishedRun, model: str, closed: bool, tr: cur.Curre
 
 
 def run_problems_current(run: FinishedRun, division: str, compliance_dir: Path | None,
-                         tr: cur.CurrentTreeRules) -> list[str]:
-    """Why ``run`` cannot go into a ``division`` submission of round ``tr`` (empty: it can)."""
+                         tr: cur.CurrentTreeRules, short_runs: list[str] | None = None) -> list[str]:
+    """Why ``run`` cannot go into a ``division`` submission of round ``tr`` (empty: it can). With
+    ``short_runs`` (a practice tree), the breaches of a short run go there instead."""
     where = str(run.path)
     model = tr.mlperf_model(run.benchmark)
     closed = division in ("closed", "network")
@@ -92,10 +94,13 @@ def run_problems_current(run: FinishedRun, division: str, compliance_dir: Path |
     if perf is None:
         reasons.append(f"{where}: no performance run (podium run --mode performance)")
     else:
-        f = Findings(perf.folder)
+        f = Findings(perf.folder, relaxed=dict(cur.PRACTICE_RELAXED) if short_runs is not None else {})
         check_performance_current(f, perf.folder, tr, model, run.scenario, division,
                                   {cur.IS_NETWORK: "true"} if division == "network" else {})
         reasons += [f"{perf.folder}: {p.message}" for p in f.problems if p.level == "error"]
+        if short_runs is not None:
+            short_runs += [p.message.replace(f" ({cur.PRACTICE_RELAXED[p.rule]})", "") for p in f.problems
+                           if p.level == "warning" and p.rule in cur.PRACTICE_RELAXED]
     reasons += _accuracy_problems(run, model, closed, tr)
     if closed:
         tests = tr.compliance_tests(model)
@@ -112,15 +117,29 @@ def run_problems_current(run: FinishedRun, division: str, compliance_dir: Path |
 def package_current(runs: list[RunInput], *, round_name: str, division: str, submitter: str, system: str,
                     out: str | Path, system_json: str | Path | None = None, status: str | None = None,
                     system_type: str | None = None, measurements_json: str | Path | None = None,
-                    force: bool = False, draft: bool = False, machine: Machine | None = None) -> PackageResult:
-    """Lay out the ``round_name`` tree of ``runs`` under ``out`` (see the module docstring)."""
+                    force: bool = False, draft: bool = False, machine: Machine | None = None,
+                    practice: bool = False) -> PackageResult:
+    """Lay out the ``round_name`` tree of ``runs`` under ``out`` (see the module docstring); ``practice``: a
+    practice tree (``podium.submission.practice``)."""
     from podium.loadgen.rules import active_round
 
     tr = cur.tree_rules(round_name)
+    benches: dict[str, cur.PracticeBenchmark] = {}
+    short: list[str] | None = [] if practice else None
+
+    def problems(inp: RunInput, run: FinishedRun) -> list[str]:
+        nonlocal tr
+        if practice and tr.mlperf_model(run.benchmark) is None:
+            pb, why = practice_benchmark(run)
+            if pb is None:
+                return [str(why)]
+            benches[pb.name] = pb
+            tr = tr.with_practice(tuple(benches.values()))
+        return run_problems_current(run, division, _compliance_dir(inp, run), tr, short)
+
     with active_round(round_name):
         out_path = check_request(runs, division, submitter, system, out, force)
-        read, reasons = vet_runs(runs, round_name, lambda inp, run: run_problems_current(
-            run, division, _compliance_dir(inp, run), tr))
+        read, reasons = vet_runs(runs, round_name, problems)
         desc = system_description(
             read, machine=machine, division=division, submitter=submitter, system=system, status=status,
             system_type=system_type, system_json=system_json, required_fields=cur.SYSTEM_FIELDS_REQUIRED,
@@ -129,21 +148,28 @@ def package_current(runs: list[RunInput], *, round_name: str, division: str, sub
                                   f"Inference LoadGen 6.0.17 (round {round_name})"})
         reasons += description_problems(desc, read, system=system, division=division, submitter=submitter,
                                         round_name=round_name, mlperf_model=tr.mlperf_model,
-                                        required_scenarios=tr.required_scenarios)
+                                        required_scenarios=tr.required_scenarios, practice=practice)
         if reasons and not draft:
             raise SubmissionRefused(reasons)
+        prac = None
+        if practice:
+            why = [f"{b.name} is podium's own benchmark, not an MLPerf {round_name} benchmark (its accuracy target "
+                   f"{b.target:.6g} is the one its runs declared)" for b in benches.values()]
+            why += [f"short runs: {m}" for m in dict.fromkeys(short or [])]
+            prac = Practice(tuple(why or ["packaged with --practice"]), tuple(benches.values()))
         return _write_tree(read, tr, division, submitter, system, out_path, desc, reasons if draft else [],
-                           measurements_json, draft)
+                           measurements_json, draft, prac)
 
 
 def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRules, division: str, submitter: str,
                 system: str, out_path: Path, desc: SystemDescription, draft_reasons: list[str],
-                measurements_json: str | Path | None, draft: bool) -> PackageResult:
+                measurements_json: str | Path | None, draft: bool, practice: Practice | None) -> PackageResult:
     from podium.loadgen import config as lgconfig
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
-    result = PackageResult(out_path, draft_reasons=list(draft_reasons))
+    result = PackageResult(out_path, draft_reasons=list(draft_reasons),
+                           practice=list(practice.why) if practice is not None else [])
     try:
         user_meas = read_system_json(measurements_json) if measurements_json is not None else None
         sub = tmp / division / submitter
@@ -169,7 +195,8 @@ def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRul
             res.mkdir(parents=True, exist_ok=True)
             (res / cur.MEASUREMENTS_JSON).write_text(json.dumps(fields, indent=2) + "\n", encoding="utf-8")
             (res / "user.conf").write_text(user_conf_text(run), encoding="utf-8")
-            (res / "README.md").write_text(readme_text(run, system, impl), encoding="utf-8")
+            label = f"**{LABEL}.** " + " ".join(f"{w}." for w in practice.why) + "\n\n" if practice else ""
+            (res / "README.md").write_text(label + readme_text(run, system, impl), encoding="utf-8")
             shutil.copyfile(lgconfig.builtin_mlperf_conf_path(tr.name), res / "mlperf.conf")
             result.measurements_to_fill[f"{division}/{submitter}/results/{rel}/{cur.MEASUREMENTS_JSON}"] = to_fill
             code = sub / cur.SRC_FOLDER / bench / "README.md"
@@ -185,7 +212,8 @@ def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRul
             result.entries.append(f"{division}/{submitter}/results/{rel}")
         truncate_tree(tmp, submitter, draft, result)
         move_into_place(tmp, out_path, tr.name, result, read,
-                        {"division": division, "submitter": submitter, "system": system})
+                        {"division": division, "submitter": submitter, "system": system,
+                         **({"practice": practice.to_json()} if practice is not None else {})})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -15,6 +15,7 @@ The tree of these rounds differs from v2.1's: there is no ``measurements/`` or `
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
@@ -118,6 +119,25 @@ class CurrentTreeRules:
     #: models with no required scenario in a category but allowed there (any scenario of theirs)
     optional: dict[str, tuple[str, ...]]
     compliance: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: podium's own benchmarks this tree holds as practice results (``with_practice``); empty for a submission
+    practice: tuple["PracticeBenchmark", ...] = ()
+
+    def with_practice(self, benchmarks: "tuple[PracticeBenchmark, ...]") -> "CurrentTreeRules":
+        """These rules for a practice tree: ``benchmarks`` accepted beside the round's, short runs warned of."""
+        return dataclasses.replace(self, practice=tuple(benchmarks))
+
+    def practice_benchmark(self, model: str) -> "PracticeBenchmark | None":
+        return next((b for b in self.practice if b.name == model), None)
+
+    def accuracy_target(self, model: str) -> tuple[str, float]:
+        """The checker's accuracy metric (an ``ACCURACY_PATTERNS`` key) and target of ``model``."""
+        pb = self.practice_benchmark(model)
+        return (pb.metric, pb.target) if pb is not None else ACCURACY_TARGET[model]
+
+    def dataset_size(self, model: str) -> int | None:
+        """Samples the accuracy run of ``model`` must cover (None: not checked)."""
+        pb = self.practice_benchmark(model)
+        return pb.dataset_size if pb is not None else DATASET_SIZE.get(model)
 
     @functools.cached_property
     def seeds(self) -> dict[str, int]:
@@ -131,12 +151,14 @@ class CurrentTreeRules:
     def mlperf_model(self, name: str) -> str | None:
         """The official model a benchmark folder stands for (official names and the checker's aliases)."""
         name = MODEL_ALIASES.get(name, name)
-        return name if name in self.models else None
+        return name if name in self.models or self.practice_benchmark(name) is not None else None
 
     def required_scenarios(self, model: str, system_type: str) -> tuple[str, ...] | None:
         """Scenarios ``model`` needs on a ``system_type`` system: () for an optional model (any scenario it
         has), None when the model is not allowed in that category."""
         key = system_type if system_type in ("datacenter", "edge") else "datacenter-edge"
+        if self.practice_benchmark(model) is not None:
+            return PRACTICE_SCENARIOS[key]
         req = self.required.get(key, {}).get(model)
         if req is not None:
             return req
@@ -145,6 +167,33 @@ class CurrentTreeRules:
     def compliance_tests(self, model: str) -> tuple[str, ...]:
         """The compliance tests the checker asks of ``model``."""
         return tuple(t for t, models in self.compliance.items() if model in models)
+
+
+# ---- practice trees ------------------------------------------------------------------------------------------
+# A practice tree is podium's, not MLCommons': the round's layout and rules over runs that cannot be submitted
+# by nature (podium's own benchmarks such as digits, short runs), so that a campaign can rehearse the whole
+# path to a submission in minutes. Every output says it is not an MLPerf submission.
+
+
+@dataclass(frozen=True)
+class PracticeBenchmark:
+    """A podium benchmark in a practice tree, with the accuracy rules its own runs declared."""
+
+    name: str
+    #: the ``ACCURACY_PATTERNS`` key its accuracy.txt matches
+    metric: str
+    target: float
+    dataset_size: int | None
+
+
+#: what a practice benchmark must run in each category: those of a vision model (resnet) in the round
+PRACTICE_SCENARIOS: dict[str, tuple[str, ...]] = {
+    "edge": ("SingleStream", "MultiStream", "Offline"), "datacenter": ("Server", "Offline"),
+    "datacenter-edge": ("SingleStream", "MultiStream", "Offline", "Server")}
+#: checker rules a practice tree reports as warnings (a short run breaks them by design), with the note
+PRACTICE_RELAXED: dict[str, str] = {**{rule: "practice tree: short run" for rule in
+                                       ("duration", "sample-count", "early-stopping")},
+                                    "to-fill": "practice tree: fill it in for a submission"}
 
 
 _LLM_OPTIONAL_DC = ("llama2-70b-99", "llama2-70b-99.9", "llama3.1-8b", "deepseek-r1", "gpt-oss-120b")
