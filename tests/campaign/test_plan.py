@@ -42,6 +42,7 @@ def test_plan_v21_datacenter_lists_missing_files(capsys, monkeypatch):
 
 def test_prerequisite_problems_are_all_listed(tmp_path, monkeypatch):
     text = """\
+round: v2.1
 division: closed
 category: datacenter
 submitter: acme
@@ -61,7 +62,7 @@ runs:
     probs = "\n".join(p.problems)
     assert "system.description" in probs and "nope.json: file not found" in probs
     assert "resnet on a datacenter system needs Server, Offline in v2.1; missing Server" in probs
-    assert "campaign.yaml:8: resnet-Offline-nosuchbackend: the closed division needs compliance (modes)" in probs
+    assert "campaign.yaml:9: resnet-Offline-nosuchbackend: the closed division needs compliance (modes)" in probs
     assert "backend nosuchbackend: unknown backend" in probs
     assert "model_path" in probs and "missing.onnx: file not found" in probs
     assert "data_dir" in probs and "missing-data: folder not found" in probs

@@ -34,7 +34,7 @@ def test_good_file_builds_the_matrix(tmp_path):
     c = parse_campaign(GOOD, tmp_path / "c.yaml")
     assert [r.run_id for r in c.runs] == ["digits-Offline-onnxruntime"]
     assert c.runs[0].settings.duration_s == 1.0 and c.runs[0].short
-    assert c.output == (tmp_path / "c-campaign").resolve() and c.round == "v2.1"
+    assert c.output == (tmp_path / "c-campaign").resolve() and c.round == "v6.1"  # the default: the newest round
 
 
 def test_several_mistakes_each_name_line_and_field():

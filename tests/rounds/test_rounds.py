@@ -177,14 +177,21 @@ def test_a_schema_1_results_store_gains_the_round_column(tmp_path):
     assert row == ("v2.1",)
 
 
-def test_a_current_round_campaign_says_campaigns_are_v2_1_so_far(tmp_path):
+def test_a_current_round_campaign_uses_the_current_rules_and_is_a_practice_tree(tmp_path):
     from pathlib import Path
 
     from podium.campaign import load_campaign
-    from podium.errors import PodiumError
+    from podium.campaign.rounds import get_round
+    from podium.campaign.runner import practice_tree
+    from podium.submission import rules_current
 
-    text = (Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "digits.yaml").read_text().replace("round: v2.1", "round: v6.1")
+    text = (Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "digits.yaml").read_text()
     f = tmp_path / "c.yaml"
     f.write_text(text)
-    with pytest.raises(PodiumError, match=r"campaigns are round v2.1's so far .*podium run --round v6.1"):
-        load_campaign(f)
+    c = load_campaign(f)
+    assert c.round == "v6.1" and practice_tree(c)
+    rnd = get_round("v6.1")
+    assert rnd.required("3d-unet-99", "datacenter") == rules_current.V6_1.required_scenarios("3d-unet-99", "datacenter")
+    assert rnd.required("digits", "edge") is None
+    f.write_text(text.replace("round: v6.1", "round: v2.1"))
+    assert not practice_tree(load_campaign(f))  # v2.1 writes drafts, not practice trees
