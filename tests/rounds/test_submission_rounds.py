@@ -191,3 +191,68 @@ def test_the_official_v61_checker_accepts_the_tree_with_no_error_line(tree61, tm
                       for line in text.splitlines())
 
     assert rows(csv.read_text()) == rows(buf.getvalue())
+
+
+# ---- practice trees: podium's own benchmarks and short runs, checked with the round's rules -----------------
+@pytest.fixture(scope="module")
+def practice_runs(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("practice61")
+    with active_round("v6.1"):
+        for s in EDGE:
+            make_run(base / s, benchmark="digits", scenario=s, full=False, compliance=False, total_samples=1000)
+        make_run(base / "low", benchmark="digits", scenario="Offline", full=False, compliance=False,
+                 good_percent=60, total_samples=1000)
+    (base / "sys.json").write_text(json.dumps(SYSTEM))
+    return base
+
+
+def test_a_practice_tree_of_a_podium_benchmark_passes_with_its_label(practice_runs, machine, tmp_path):
+    res = _package(practice_runs, tmp_path / "t", machine, division="open", measurements_json=None, practice=True)
+    rep = res.check
+    assert rep is not None and rep.ok, [p.line() for p in rep.errors]
+    assert res.practice and any("digits is podium's own benchmark" in w for w in res.practice)
+    assert any("short runs" in w for w in res.practice)
+    assert any("practice tree: short run" in p.line() for p in rep.warnings)
+    readmes = list((tmp_path / "t").rglob("README.md"))  # three scenarios and the code folder
+    assert len(readmes) == 4 and all("PRACTICE tree: not an MLPerf submission" in r.read_text() for r in readmes)
+    again = check_submission(tmp_path / "t", round="v6.1")  # the marker makes a later check a practice check too
+    assert again.ok and again.practice
+
+
+def test_without_practice_the_same_runs_are_refused(practice_runs, machine, tmp_path):
+    with pytest.raises(SubmissionRefused) as exc:
+        _package(practice_runs, tmp_path / "t", machine, division="open", measurements_json=None)
+    assert any("digits" in r for r in exc.value.reasons)
+
+
+def test_a_practice_run_below_its_own_target_is_still_an_error(practice_runs, machine, tmp_path):
+    shutil.copytree(practice_runs, tmp_path / "runs")
+    shutil.rmtree(tmp_path / "runs" / "Offline")
+    shutil.copytree(practice_runs / "low", tmp_path / "runs" / "Offline")
+    with pytest.raises(SubmissionRefused) as exc:
+        _package(tmp_path / "runs", tmp_path / "t", machine, measurements_json=None, practice=True)
+    assert any("acc 60.000 is below the digits target 75.6954" in r for r in exc.value.reasons), exc.value.reasons
+
+
+def test_practice_is_a_current_round_idea(practice_runs, machine, tmp_path):
+    with pytest.raises(PodiumError, match="practice"):
+        package_submission([RunInput(practice_runs / "Offline")], division="open", submitter="P", system="s",
+                           out=tmp_path / "t", round="v2.1", machine=machine, practice=True)
+
+
+def test_the_cli_packages_and_checks_a_practice_tree(practice_runs, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    from podium.cli.main import main
+
+    out = tmp_path / "t"
+    rc = main(["submission", "package", *(str(practice_runs / s) for s in EDGE), "--division", "open",
+               "--submitter", "Podium", "--system", "sysA", "--out", str(out), "--system-json",
+               str(practice_runs / "sys.json"), "--status", "available", "--system-type", "edge", "--round", "v6.1",
+               "--practice"])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "(PRACTICE tree: not an MLPerf submission)" in text and "0 errors" in text, text
+    rc = main(["submission", "check", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0 and "practice: digits is podium's own benchmark" in text
+    assert "SUMMARY: practice tree looks OK" in text

@@ -57,7 +57,11 @@ def check_performance_current(f: Findings, folder: Path, tr: cur.CurrentTreeRule
         elif (scenario, scenario_folder) not in _INFERRED:
             f.error("log", detail, f"a {scenario_folder} result cannot be inferred from a {scenario} log")
     if log.get("result_validity") != "VALID":
-        f.error("validity", detail, f"result_validity is {log.get('result_validity')}, expected VALID")
+        # INVALID with the latency constraints met can only come from a short run (duration, query count or
+        # early stopping), which a practice tree reports as a warning; a missed latency bound stays an error
+        short_only = log.get("result_perf_constraints_met") is not False and "result_validity" in log
+        f.error("validity", detail, f"result_validity is {log.get('result_validity')}, expected VALID",
+                relax_as="duration" if short_only else None)
     # no equal-issue check: the current checker's requires_equal_issue holds for round v4.1 only
     psc = _as_number(log.get("effective_performance_sample_count"))
     need = cur.PERFORMANCE_SAMPLE_COUNT.get(model)

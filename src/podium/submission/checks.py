@@ -72,8 +72,9 @@ class Findings:
         except ValueError:
             return str(path)
 
-    def error(self, rule: str, path: Path, message: str) -> None:
-        note = self.relaxed.get(rule)
+    def error(self, rule: str, path: Path, message: str, relax_as: str | None = None) -> None:
+        """An error under ``rule``; a warning with the note where ``relaxed`` has ``relax_as`` (or ``rule``)."""
+        note = self.relaxed.get(relax_as or rule)
         if note is not None:
             self.problems.append(Problem("warning", rule, self.rel(path), f"{message} ({note})"))
         else:

@@ -202,7 +202,7 @@ def _write_tree(read: list[tuple[RunInput, FinishedRun]], tr: cur.CurrentTreeRul
             code = sub / cur.SRC_FOLDER / bench / "README.md"
             if not code.exists():
                 code.parent.mkdir(parents=True, exist_ok=True)
-                code.write_text(code_readme_text(run, impl), encoding="utf-8")
+                code.write_text(label + code_readme_text(run, impl), encoding="utf-8")
             comp = _compliance_dir(inp, run)
             model = tr.mlperf_model(bench) or bench
             if division != "open" and comp.is_dir():
