@@ -101,3 +101,16 @@ def test_examples_validate():
     dc = load_campaign(EXAMPLES / "v2.1-datacenter-closed.yaml")
     assert dc.division == "closed" and dc.category == "datacenter"
     assert all(r.settings.full and "compliance" in r.modes for r in dc.runs)
+
+
+def test_current_round_examples_cover_what_v61_requires_and_match_the_readme():
+    from podium.campaign import make_plan
+
+    readme = (EXAMPLES.parents[1] / "README.md").read_text(encoding="utf-8")
+    for name in ("v6.1-datacenter-closed.yaml", "v6.1-edge-closed.yaml", "v2.1-datacenter-closed.yaml"):
+        c = load_campaign(EXAMPLES / name)
+        assert c.division == "closed" and all(r.settings.full and "compliance" in r.modes for r in c.runs)
+        # every problem is a missing file, none a missing scenario or mode of the round
+        assert all("file not found" in p or "folder not found" in p for p in make_plan(c).problems), name
+    body = [ln for ln in (EXAMPLES / "v6.1-datacenter-closed.yaml").read_text().splitlines() if not ln.startswith("#")]
+    assert "\n".join(body) in readme  # the README shows the full file
