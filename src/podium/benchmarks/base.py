@@ -50,6 +50,20 @@ class Benchmark(abc.ABC):
     compliance_sampling_target: int | None = None
     #: How many timed backend runs the short-run calibration needs at least (1 for multi-second samples).
     calibration_min_runs: int = 3
+    #: False for benchmarks with no reference answers (the generic ``llm``): accuracy runs are skipped
+    scores_accuracy: bool = True
+    #: True when the model lives on a server only (``llm``): a run needs ``--sut-url``
+    needs_remote_sut: bool = False
+
+    def configure(self, options: dict[str, Any]) -> "Benchmark":
+        """A copy of the benchmark with ``options`` (``RunRequest.benchmark_options``) applied."""
+        if options:
+            raise PodiumError(f"benchmark {self.name} takes no options (got {', '.join(sorted(options))})")
+        return self
+
+    def settings_defaults(self, scenario: str) -> dict[str, Any]:
+        """TestSettings fields this benchmark starts from before the settings files (token latencies ...)."""
+        return {}
 
     # -- model ---------------------------------------------------------------------------------------
     def default_model_path(self) -> Path | None:

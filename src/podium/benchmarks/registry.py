@@ -14,6 +14,7 @@ from podium.errors import PodiumError
 
 _BUILTIN: dict[str, str] = {
     "digits": "podium.benchmarks.digits:DigitsBenchmark",
+    "llm": "podium.benchmarks.llm:LLMBenchmark",
     "resnet": "podium.benchmarks.resnet:ResNetBenchmark",
     "retinanet": "podium.benchmarks.retinanet:RetinaNetBenchmark",
     "bert-99": "podium.benchmarks.bert:BertBenchmark",

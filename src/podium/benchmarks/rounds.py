@@ -27,7 +27,7 @@ MODELS_BY_ROUND: dict[str, tuple[str, ...]] = {
 _RETIRED = {"rnnt": "v4.0", "dlrm-99": "v3.0", "dlrm-99.9": "v3.0"}
 
 #: benchmarks of podium's own that are in no MLPerf round (they run under any round's LoadGen)
-PODIUM_ONLY = frozenset({"digits"})
+PODIUM_ONLY = frozenset({"digits", "llm"})
 
 
 def rounds_with(benchmark: str) -> list[str]:
