@@ -53,7 +53,49 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tls-key", help="PEM private key of --tls-cert")
     p.add_argument("--no-postprocess", action="store_true",
                    help="do not offer the post-processed mlperf_response output (clients post-process)")
+    sim = p.add_argument_group("a simulated LLM server (--llm sim): OpenAI-compatible streaming with known timing")
+    sim.add_argument("--llm", choices=["sim"], help="serve a simulated OpenAI-compatible LLM on --http-port instead "
+                     "of a benchmark's model (/v1/chat/completions, /v1/completions, /v1/models)")
+    sim.add_argument("--ttft-ms", default="50", help="time to first token, ms: N or a distribution (normal:50,5, "
+                     "uniform:A,B, lognormal:MEAN,SD, exp:MEAN; default 50)")
+    sim.add_argument("--tpot-ms", default="10", help="time per output token after the first, ms (default 10)")
+    sim.add_argument("--output-len", default="64", help="output tokens (capped by the request's max_tokens; default 64)")
+    sim.add_argument("--reasoning-len", help="reasoning tokens sent before the content (default none)")
+    sim.add_argument("--slots", type=int, default=0, help="requests generating at once; the rest queue (default: no "
+                     "limit)")
+    sim.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    sim.add_argument("--served-model", default="podium-sim", help="the model name /v1/models lists")
+    sim.add_argument("--error-every", type=int, default=0, help="every N-th request: an error event mid-stream")
+    sim.add_argument("--truncate-every", type=int, default=0, help="every N-th request: the stream is cut mid-way")
+    sim.add_argument("--http-error-every", type=int, default=0, help="every N-th request: HTTP 500")
     p.set_defaults(func=run)
+
+
+def run_llm_sim(args: argparse.Namespace) -> int:
+    """``podium serve --llm sim``: until Ctrl-C."""
+    import asyncio
+
+    from aiohttp import web
+
+    from podium.llm import SimServer, sim_config
+
+    cfg = sim_config(ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, output_len=args.output_len,
+                     reasoning_len=args.reasoning_len, seed=args.seed, model=args.served_model, slots=args.slots,
+                     error_every=args.error_every, truncate_every=args.truncate_every,
+                     http_error_every=args.http_error_every)
+    if not 0 <= args.http_port <= 65535:
+        raise PodiumError(f"--http-port: expected 0..65535, got {args.http_port}")
+    server = SimServer(cfg)
+    print(f"podium serve --llm sim: SIMULATED LLM (no model) on openai+http://{args.host}:{args.http_port}; "
+          f"ttft {cfg.ttft_ms.spec()} ms, tpot {cfg.tpot_ms.spec()} ms, output {cfg.output_len.spec()} tokens, "
+          f"seed {cfg.seed}" + (f", {cfg.slots} slots" if cfg.slots else ""), flush=True)
+    try:
+        web.run_app(server.app(), host=args.host, port=args.http_port, print=None, access_log=None)
+    except OSError as exc:
+        raise PodiumError(f"--http-port {args.http_port}: cannot listen on {args.host} ({exc.strerror})") from None
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    return 0
 
 
 def read_token(path: str | None) -> str | None:
@@ -129,6 +171,8 @@ def backend_batch(bench: Any, given: int | None) -> int | None:
 def run(args: argparse.Namespace) -> int:
     from podium.network import InferenceServer, ServeOptions
 
+    if args.llm == "sim":
+        return run_llm_sim(args)
     if args.no_http and args.no_grpc:
         raise PodiumError("--no-http and --no-grpc: nothing left to serve")
     for flag, port in (("--http-port", args.http_port), ("--grpc-port", args.grpc_port)):

@@ -81,6 +81,14 @@ class RunRequest:
     sut_request_samples: int | None = None
     sut_concurrency: int = 8
     sut_ca_cert: str | None = None
+    #: LLM endpoints (openai+http(s)://): the API, requests in flight at most (None: Offline 64 per endpoint,
+    #: else no cap), the environment variable with the API key, extra request-body fields
+    sut_api: str = "chat"
+    sut_max_in_flight: int | None = None
+    sut_api_key_env: str = "OPENAI_API_KEY"
+    sut_extra_body: dict[str, Any] = field(default_factory=dict)
+    #: the benchmark's own options (``Benchmark.configure``): the llm benchmark's prompts, lengths, tokenizer
+    benchmark_options: dict[str, Any] = field(default_factory=dict)
     #: extra top-level parts for every record of the run (a campaign's name and run id), as the caller gives them
     record_extra: dict[str, Any] = field(default_factory=dict)
     #: the MLPerf round whose LoadGen, mlperf.conf and rules the run follows (None: $PODIUM_ROUND, else the
@@ -160,12 +168,13 @@ def _user_conf_names(entries: lgconfig.ConfigEntries | None) -> set[str]:
 
 
 def build_settings(req: RunRequest, conf_model: str, calib: Calibration | None,
-                   notes: list[str], confs: "_Confs | None" = None) -> TestSettings:
-    """Settings files, then command-line values, then measured defaults for what is still unset."""
+                   notes: list[str], confs: "_Confs | None" = None, base: TestSettings | None = None) -> TestSettings:
+    """The benchmark's ``base``, then the settings files, then command-line values, then measured defaults for
+    what is still unset."""
     scenario = Scenario.parse(req.scenario)
     confs = confs or _Confs.read(req)
     settings = lgconfig.load_settings(conf_model, scenario, mlperf_conf=confs.mlperf, user_conf=confs.user,
-                                      round=req.round)
+                                      round=req.round, base=base)
     in_user = _user_conf_names(confs.user)
     if req.duration_s is not None:
         if req.duration_s <= 0:
@@ -267,6 +276,13 @@ def _run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None, *, p
             raise PodiumError(f"--mode {m}: expected one of {', '.join(MODES)}")
     bench = get_benchmark(req.benchmark)
     check_benchmark_in_round(bench.name, str(req.round))
+    bench = bench.configure(dict(req.benchmark_options))
+    if bench.needs_remote_sut and provider.kind != "network":
+        raise PodiumError(f"benchmark {bench.name}: the model is a server's; give --sut-url openai+http://HOST:PORT "
+                          "(podium serve --llm sim starts a simulated one)")
+    if bench.settings_defaults(req.scenario).get("use_token_latencies") and str(req.round) == "v2.1":
+        raise PodiumError(f"benchmark {bench.name} measures token latencies (TTFT, TPOT), which round v2.1's "
+                          "LoadGen does not have: use --round v6.0 or v6.1")
     if req.synthetic:
         bench = bench.synthetic_variant()
     scenario = Scenario.parse(req.scenario)
@@ -293,6 +309,9 @@ def _run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None, *, p
         if "accuracy" in modes:
             modes = tuple(m for m in modes if m != "accuracy")
             outcome.notes.append("accuracy skipped: synthetic inputs have no ground truth")
+    if not bench.scores_accuracy and ("accuracy" in modes or "submission" in modes):
+        modes = tuple(m for m in modes if m not in ("accuracy", "submission")) or ("performance",)
+        outcome.notes.append(f"accuracy skipped: benchmark {bench.name} has no reference answers")
     if req.compliance and ("submission" in modes or not {"performance", "accuracy"} <= set(modes)):
         # refused before anything is measured: the tests are compared with this command's two runs
         why = " (synthetic inputs have no accuracy run)" if req.synthetic and "accuracy" in req.modes else ""
@@ -319,7 +338,8 @@ def _run_benchmark(req: RunRequest, on_stage: Callable[[str], None] | None, *, p
             stage("calibrating")
             calib = session.calibrate(qsl, scenario)
             outcome.calibration = calib
-        settings = build_settings(req, bench.conf_model, calib, outcome.notes, confs)
+        settings = build_settings(req, bench.conf_model, calib, outcome.notes, confs,
+                                  base=TestSettings(**bench.settings_defaults(scenario.value)))
         extra: dict[str, Any] = {**req.record_extra, "benchmark": bench.info(), "system": brief_system_info(),
                                  "notes": outcome.notes,
                                  **session.record_info(stage)}

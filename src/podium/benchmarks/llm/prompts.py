@@ -85,7 +85,7 @@ def _jsonl_rows(p: Path) -> list[tuple[int, Any]]:
                 continue
             try:
                 rows.append((n, json.loads(line)))
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise PodiumError(f"{p}:{n}: not JSON ({exc.msg})") from None
     return rows
 
