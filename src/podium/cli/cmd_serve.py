@@ -86,14 +86,28 @@ def run_llm_sim(args: argparse.Namespace) -> int:
     if not 0 <= args.http_port <= 65535:
         raise PodiumError(f"--http-port: expected 0..65535, got {args.http_port}")
     server = SimServer(cfg)
-    print(f"podium serve --llm sim: SIMULATED LLM (no model) on openai+http://{args.host}:{args.http_port}; "
-          f"ttft {cfg.ttft_ms.spec()} ms, tpot {cfg.tpot_ms.spec()} ms, output {cfg.output_len.spec()} tokens, "
-          f"seed {cfg.seed}" + (f", {cfg.slots} slots" if cfg.slots else ""), flush=True)
+
+    async def serve() -> None:
+        runner = web.AppRunner(server.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, args.host, args.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise PodiumError(f"--http-port {args.http_port}: cannot listen on {args.host} ({exc.strerror})") from None
+        port = site._server.sockets[0].getsockname()[1] if site._server else args.http_port  # type: ignore[union-attr]
+        print(f"podium serve --llm sim: SIMULATED LLM (no model) on openai+http://{args.host}:{port}; ttft "
+              f"{cfg.ttft_ms.spec()} ms, tpot {cfg.tpot_ms.spec()} ms, output {cfg.output_len.spec()} tokens, seed "
+              f"{cfg.seed}" + (f", {cfg.slots} slots" if cfg.slots else ""), flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
     try:
-        web.run_app(server.app(), host=args.host, port=args.http_port, print=None, access_log=None)
-    except OSError as exc:
-        raise PodiumError(f"--http-port {args.http_port}: cannot listen on {args.host} ({exc.strerror})") from None
-    except (KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(serve())
+    except KeyboardInterrupt:
         pass
     return 0
 

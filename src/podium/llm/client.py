@@ -244,7 +244,13 @@ class StreamingClient:
                 if resp.status != 200:
                     text = (await resp.text(errors="replace"))[:300].replace("\n", " ")
                     raise _Failed("http", f"HTTP {resp.status}: {text}")
-                await self._read(res, resp)
+                try:
+                    await self._read(res, resp)
+                except (_Failed, asyncio.TimeoutError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:  # the connection broke after the 200: the stream is cut
+                    raise _Failed("truncated", f"truncated stream: the connection broke after {res.fragments} "
+                                               f"fragments ({type(exc).__name__}: {exc})") from None
         finally:
             ep.in_flight -= 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from podium.llm.sut import OpenAISUT, Tally, percentiles_ms
+from podium.llm.sut import OpenAISUT, Tally, failure_line, percentiles_ms
 from podium.loadgen.record import RecordPart
 from podium.loadgen.run import TestResult
 from podium.loadgen.settings import Scenario, TestSettings
@@ -79,7 +79,7 @@ class LLMRecorder:
         if limited:
             labels.append(limited)
         if t.failed:
-            line = self.sut.describe_failures() or f"{t.failed} LLM requests failed"
+            line = failure_line(t) or f"{t.failed} LLM requests failed"
             reasons.append(line)
             notes.append(line)
         self.notes.extend(notes)

@@ -324,3 +324,44 @@ class RunningSim:
                 pass
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+
+class SimProcess:
+    """``podium serve --llm sim`` in a child process (the server's event loop then shares no GIL with the
+    client under test): ``url``, ``requests()`` (the server's per-request records), ``stop()``."""
+
+    def __init__(self, args: list[str], host: str = "127.0.0.1", start_timeout_s: float = 30.0) -> None:
+        import re
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "podium.cli.main", "serve", "--llm", "sim", "--host", host,
+                                      "--http-port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        end = time.monotonic() + start_timeout_s
+        line = ""
+        assert self.proc.stdout is not None
+        while time.monotonic() < end:
+            line = self.proc.stdout.readline()
+            m = re.search(r"openai\+http://([^:]+):(\d+)", line)
+            if m:
+                self.url = f"openai+http://{m.group(1)}:{m.group(2)}"
+                return
+            if not line and self.proc.poll() is not None:
+                break
+        self.stop()
+        raise PodiumError(f"podium serve --llm sim did not start: {line.strip() or 'no output'}")
+
+    def requests(self) -> list[dict[str, Any]]:
+        import httpx
+
+        base = self.url[len("openai+"):]
+        return list(httpx.get(f"{base}/podium/sim/requests", timeout=10).json()["requests"])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except Exception:
+                self.proc.kill()

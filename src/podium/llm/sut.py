@@ -49,6 +49,14 @@ class Tally:
     sim_tpot_ms: list[float] = field(default_factory=list)
 
 
+def failure_line(t: Tally) -> str | None:
+    """One line on a tally's failed requests (None: none failed)."""
+    if not t.failed:
+        return None
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(t.failures.items()))
+    return f"{t.failed} of {t.requests} LLM requests failed ({kinds}); first: {t.first_error}"
+
+
 class OpenAISUT(BaseSUT):
     """The SUT (see the module docstring); ``close()`` once at the end."""
 
@@ -78,11 +86,7 @@ class OpenAISUT(BaseSUT):
         self.client.cancel_all()
 
     def describe_failures(self) -> str | None:
-        t = self._tally
-        if not t.failed:
-            return None
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted(t.failures.items()))
-        return f"{t.failed} of {t.requests} LLM requests failed ({kinds}); first: {t.first_error}"
+        return failure_line(self._tally)
 
     # -- probes (calibration), outside any test ----------------------------------------------------
     def probe(self, indices: Sequence[int], timeout_s: float) -> list[StreamResult]:
