@@ -11,23 +11,8 @@ import pytest
 
 from podium.errors import PodiumError
 from podium.llm import RunningSim, sim_config
-from podium.llm.sim_server import SimProcess
 from podium.providers import provider_for
 from podium.suite import RunRequest, run_benchmark
-
-
-@pytest.fixture
-def sim_process():
-    procs: list[SimProcess] = []
-
-    def make(*args: str) -> SimProcess:
-        p = SimProcess(list(args))
-        procs.append(p)
-        return p
-
-    yield make
-    for p in procs:
-        p.stop()
 
 
 @pytest.fixture

@@ -42,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE", help="write csv/json here instead of stdout")
     p.add_argument("--add", metavar="RUN", action="append", default=[], help="record a finished run folder")
     p.add_argument("--delete", metavar="ID", type=int, action="append", default=[], help="remove a row")
+    p.add_argument("--sweeps", action="store_true", help="the LLM sweep points (podium sweep) instead of runs")
+    p.add_argument("--sweep", metavar="NAME", help="with --sweeps: only this sweep's points")
     p.add_argument("--db", metavar="FILE", help=f"store file (default: ${ENV_VAR} or ~/.local/share/podium/...)")
     p.set_defaults(func=run)
 
@@ -74,8 +76,10 @@ def _fmt(col: str, v: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from podium.report.runs import read_run
-    from podium.report.store import COLUMN_NAMES, ResultsStore, write_csv, write_json
+    from podium.report.store import COLUMN_NAMES, ResultsStore
 
+    if args.sweeps or args.sweep:
+        return _sweeps(args)
     columns = None
     if args.columns:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
@@ -97,13 +101,7 @@ def run(args: argparse.Namespace) -> int:
                            sort=args.sort, descending=args.desc, limit=args.limit)
         path = store.path
     if args.format in ("csv", "json"):
-        writer = write_csv if args.format == "csv" else write_json
-        if args.out:
-            with open(args.out, "w", encoding="utf-8", newline="") as fh:
-                writer(rows, fh, columns)
-            print(f"wrote {len(rows)} row(s) to {args.out}", file=sys.stderr)
-        else:
-            writer(rows, sys.stdout, columns)
+        _export(args, rows, columns)
         return 0
     if columns:
         t = narrow_table(f"{len(rows)} run(s) in {path}")
@@ -162,3 +160,38 @@ def _brief_table(rows: list[dict[str, Any]], title: str) -> Table:
             cells.append("" if watts is None else f"{watts:,.1f}")
         t.add_row(*cells, _flags(r))
     return t
+
+
+def _sweeps(args: argparse.Namespace) -> int:
+    """``podium results --sweeps``: one row per recorded sweep point."""
+    from podium.report.store import SWEEP_COLUMN_NAMES, ResultsStore
+
+    with ResultsStore(args.db) as store:
+        rows = store.sweep_points(args.sweep)
+        path = store.path
+    if args.format in ("csv", "json"):
+        _export(args, rows, SWEEP_COLUMN_NAMES)
+        return 0
+    t = narrow_table(f"{len(rows)} sweep point(s) in {path}")
+    for col in ("sweep", "mode", "value", "tok/s", "tok/s/user", "TTFT p90", "goodput", "front"):
+        t.add_column(col, justify="left" if col in ("sweep", "mode") else "right")
+    for r in rows:
+        gp = r.get("goodput")
+        t.add_row(escape(str(r.get("sweep"))), str(r.get("mode")), f"{r.get('value'):g}",
+                  _fmt("", r.get("system_tps")), _fmt("", r.get("tps_per_user")), _fmt("", r.get("ttft_p90_ms")),
+                  "" if gp is None else f"{100 * gp:.1f} %", "●" if r.get("pareto") else "")
+    Console().print(t)
+    return 0
+
+
+def _export(args: argparse.Namespace, rows: list[dict[str, Any]], columns: Any) -> None:
+    """Rows as CSV or JSON, to ``--out`` or stdout."""
+    from podium.report.store import write_csv, write_json
+
+    writer = write_csv if args.format == "csv" else write_json
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            writer(rows, fh, columns)
+        print(f"wrote {len(rows)} row(s) to {args.out}", file=sys.stderr)
+    else:
+        writer(rows, sys.stdout, columns)

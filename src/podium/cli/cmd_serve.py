@@ -61,6 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--tpot-ms", default="10", help="time per output token after the first, ms (default 10)")
     sim.add_argument("--output-len", default="64", help="output tokens (capped by the request's max_tokens; default 64)")
     sim.add_argument("--reasoning-len", help="reasoning tokens sent before the content (default none)")
+    sim.add_argument("--tpot-per-active-ms", type=float, default=0.0,
+                     help="ms added to a request's TPOT per other request generating (a batch slows each stream)")
     sim.add_argument("--slots", type=int, default=0, help="requests generating at once; the rest queue (default: no "
                      "limit)")
     sim.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
@@ -82,7 +84,7 @@ def run_llm_sim(args: argparse.Namespace) -> int:
     cfg = sim_config(ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, output_len=args.output_len,
                      reasoning_len=args.reasoning_len, seed=args.seed, model=args.served_model, slots=args.slots,
                      error_every=args.error_every, truncate_every=args.truncate_every,
-                     http_error_every=args.http_error_every)
+                     http_error_every=args.http_error_every, tpot_per_active_ms=args.tpot_per_active_ms)
     if not 0 <= args.http_port <= 65535:
         raise PodiumError(f"--http-port: expected 0..65535, got {args.http_port}")
     server = SimServer(cfg)
@@ -96,7 +98,7 @@ def run_llm_sim(args: argparse.Namespace) -> int:
         except OSError as exc:
             await runner.cleanup()
             raise PodiumError(f"--http-port {args.http_port}: cannot listen on {args.host} ({exc.strerror})") from None
-        port = site._server.sockets[0].getsockname()[1] if site._server else args.http_port  # type: ignore[union-attr]
+        port = site._server.sockets[0].getsockname()[1] if site._server else args.http_port  # type: ignore[union-attr,attr-defined]
         print(f"podium serve --llm sim: SIMULATED LLM (no model) on openai+http://{args.host}:{port}; ttft "
               f"{cfg.ttft_ms.spec()} ms, tpot {cfg.tpot_ms.spec()} ms, output {cfg.output_len.spec()} tokens, seed "
               f"{cfg.seed}" + (f", {cfg.slots} slots" if cfg.slots else ""), flush=True)

@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from podium import __version__
     from podium.cli import (cmd_fetch, cmd_list, cmd_power, cmd_report, cmd_results, cmd_run, cmd_serve, cmd_submission,
-                            cmd_suite, cmd_sysinfo)
+                            cmd_suite, cmd_sweep, cmd_sysinfo)
 
     ap = _Parser(prog="podium", description="MLPerf-Inference-compatible benchmarking: "
                                  "LoadGen, benchmarks, harness, submission tools.")
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_report.add_parser(sub)
     cmd_serve.add_parser(sub)
     cmd_suite.add_parser(sub)
+    cmd_sweep.add_parser(sub)
     cmd_fetch.add_parser(sub)
     return ap
 

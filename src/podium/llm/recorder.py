@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from podium.llm.metrics import SLO, point_figures
 from podium.llm.sut import OpenAISUT, Tally, failure_line, percentiles_ms
 from podium.loadgen.record import RecordPart
 from podium.loadgen.run import TestResult
@@ -39,9 +40,10 @@ def client_limited(t: Tally, scenario: Scenario | None) -> str | None:
 class LLMRecorder:
     """Record contributor for an ``OpenAISUT``; ``notes`` gathers, over every test, lines for people."""
 
-    def __init__(self, sut: OpenAISUT, info: dict[str, Any]) -> None:
+    def __init__(self, sut: OpenAISUT, info: dict[str, Any], slo: SLO | None = None) -> None:
         self.sut = sut
         self.info = info
+        self.slo = slo or SLO()
         self.notes: list[str] = []
         self._scenario: Scenario | None = None
 
@@ -61,6 +63,10 @@ class LLMRecorder:
             "endpoints": [{"url": e.url, "requests": e.requests, "failures": e.failures}
                           for e in self.sut.client.endpoints],
         }
+        perf = result.performance
+        dur = perf.final_query_all_samples_done_time_s if perf is not None else 0.0
+        # the client's figures of the test (TTFT from issue_queries): tokens/s per user and goodput
+        part["figures"] = point_figures(t.timings, dur, self.slo)
         if t.sim_ttft_ms:
             part["server_reported_ttft_ms"] = percentiles_ms(t.sim_ttft_ms, 1.0)
         if t.sim_tpot_ms:

@@ -47,6 +47,8 @@ class SimConfig:
     model: str = "podium-sim"
     #: requests generating at once (0: no limit)
     slots: int = 0
+    #: ms added to a request's TPOT per other request generating when it starts (a batch slows every stream)
+    tpot_per_active_ms: float = 0.0
     error_every: int = 0
     truncate_every: int = 0
     http_error_every: int = 0
@@ -69,6 +71,9 @@ class SimServer:
         self.config = config
         self.records: list[dict[str, Any]] = []
         self.received = 0
+        self.active = 0
+        #: the most requests that were generating at once
+        self.peak_active = 0
         self._slots: asyncio.Semaphore | None = None
 
     def app(self) -> Any:
@@ -113,12 +118,13 @@ class SimServer:
     async def _requests(self, _request: Any) -> Any:
         from aiohttp import web
 
-        return web.json_response({"requests": self.records})
+        return web.json_response({"requests": self.records, "peak_active": self.peak_active})
 
     async def _reset(self, _request: Any) -> Any:
         from aiohttp import web
 
         self.records.clear()
+        self.peak_active = self.active
         return web.json_response({"ok": True})
 
     async def _chat(self, request: Any) -> Any:
@@ -172,6 +178,10 @@ class SimServer:
         if slots is not None:
             await slots.acquire()
         sent: list[int] = []
+        self.active += 1
+        self.peak_active = max(self.peak_active, self.active)
+        if c.tpot_per_active_ms:
+            d.tpot_ns += int(c.tpot_per_active_ms * 1e6 * (self.active - 1))
         try:
             t_start = _now()
             if chat:
@@ -213,6 +223,7 @@ class SimServer:
             self._record(seq, t_recv, 0, sent, d, "client-gone")
             raise
         finally:
+            self.active -= 1
             if slots is not None:
                 slots.release()
         return resp
@@ -254,8 +265,10 @@ def _prompt_tokens(prompt: Any) -> int:
 
 def sim_config(*, ttft_ms: str = "50", tpot_ms: str = "10", output_len: str = "64", reasoning_len: str | None = None,
                seed: int = 0, model: str = "podium-sim", slots: int = 0, error_every: int = 0,
-               truncate_every: int = 0, http_error_every: int = 0) -> SimConfig:
+               truncate_every: int = 0, http_error_every: int = 0, tpot_per_active_ms: float = 0.0) -> SimConfig:
     """A ``SimConfig`` from option text; each mistake is a one-line ``PodiumError`` naming its option."""
+    if tpot_per_active_ms < 0:
+        raise PodiumError(f"--tpot-per-active-ms: expected a number >= 0, got {tpot_per_active_ms:g}")
     for name, v in (("--slots", slots), ("--error-every", error_every), ("--truncate-every", truncate_every),
                     ("--http-error-every", http_error_every)):
         if v < 0:
@@ -264,7 +277,7 @@ def sim_config(*, ttft_ms: str = "50", tpot_ms: str = "10", output_len: str = "6
                      output_len=parse_distribution(output_len, "--output-len"),
                      reasoning_len=parse_distribution(reasoning_len, "--reasoning-len") if reasoning_len else None,
                      seed=seed, model=model, slots=slots, error_every=error_every, truncate_every=truncate_every,
-                     http_error_every=http_error_every)
+                     http_error_every=http_error_every, tpot_per_active_ms=tpot_per_active_ms)
 
 
 class RunningSim:
@@ -299,7 +312,7 @@ class RunningSim:
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr,attr-defined]
 
         try:
             self._loop.run_until_complete(start())
@@ -353,10 +366,14 @@ class SimProcess:
         raise PodiumError(f"podium serve --llm sim did not start: {line.strip() or 'no output'}")
 
     def requests(self) -> list[dict[str, Any]]:
+        return list(self.stats()["requests"])
+
+    def stats(self) -> dict[str, Any]:
+        """The server's per-request records and ``peak_active``."""
         import httpx
 
         base = self.url[len("openai+"):]
-        return list(httpx.get(f"{base}/podium/sim/requests", timeout=10).json()["requests"])
+        return dict(httpx.get(f"{base}/podium/sim/requests", timeout=10).json())
 
     def stop(self) -> None:
         if self.proc.poll() is None:

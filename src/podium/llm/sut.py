@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from podium.llm.client import StreamingClient, StreamResult
+from podium.llm.metrics import RequestTiming
 from podium.loadgen import first_token_complete
 from podium.loadgen.types import BaseSUT, QuerySample, QuerySampleResponse
 
@@ -47,6 +48,8 @@ class Tally:
     #: the simulated server's own TTFT/TPOT per request (ms), when it sent them
     sim_ttft_ms: list[float] = field(default_factory=list)
     sim_tpot_ms: list[float] = field(default_factory=list)
+    #: every request's timing as the client saw it, TTFT from issue_queries (for goodput)
+    timings: list[RequestTiming] = field(default_factory=list)
 
 
 def failure_line(t: Tally) -> str | None:
@@ -136,10 +139,15 @@ class OpenAISUT(BaseSUT):
                 t.failures[kind] = t.failures.get(kind, 0) + 1
                 t.first_error = t.first_error or res.error
                 n = 0
+                t.timings.append(RequestTiming(False, None, None, None, 0))
             else:
                 t.send_ttft_ns.append(res.t_first_ns - res.t_send_ns)
                 n = self._tokens(res, t)
                 t.output_tokens += n
+                t.timings.append(RequestTiming(
+                    True, (res.t_first_ns - res.t_submit_ns) / 1e6,
+                    (res.t_done_ns - res.t_first_ns) / 1e6 / (n - 1) if n > 1 else None,
+                    (res.t_done_ns - res.t_submit_ns) / 1e6, n))
         data = res.text.encode("utf-8") if res.ok else b""
         self.complete([QuerySampleResponse(res.tag, data, n)])
 

@@ -9,6 +9,7 @@ endpoints (``--sut-url openai+http://...``) for the LLM benchmarks. ``provider_f
 from __future__ import annotations
 
 from podium.errors import PodiumError
+from podium.llm.metrics import parse_slo
 from podium.providers.local import LocalProvider
 from podium.providers.openai_endpoints import OpenAIProvider
 from podium.providers.remote import RemoteProvider
@@ -24,7 +25,8 @@ def provider_for(req: RunRequest) -> SutProvider:
             raise PodiumError("--sut-url: openai+ endpoints and KServe v2 endpoints cannot be mixed in one run")
         return OpenAIProvider(urls=tuple(req.sut_urls), api=req.sut_api, model=req.sut_model,
                               timeout_s=req.sut_timeout_s, max_in_flight=req.sut_max_in_flight,
-                              api_key_env=req.sut_api_key_env, extra_body=dict(req.sut_extra_body))
+                              api_key_env=req.sut_api_key_env, extra_body=dict(req.sut_extra_body),
+                              slo=parse_slo(req.sut_slo))
     if req.sut_urls:
         return RemoteProvider(urls=tuple(req.sut_urls), policy=req.sut_policy, send=req.sut_send,
                               timeout_s=req.sut_timeout_s, token=req.sut_token, model=req.sut_model,

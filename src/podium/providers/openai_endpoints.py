@@ -17,6 +17,7 @@ from podium.benchmarks.llm.prompts import Prompt
 from podium.errors import PodiumError
 from podium.llm import LLMRecorder, OpenAISUT
 from podium.llm.client import endpoint_url
+from podium.llm.metrics import SLO
 from podium.loadgen.record import RecordContributor
 from podium.loadgen.settings import Scenario
 from podium.loadgen.types import QuerySampleLibrary
@@ -60,10 +61,10 @@ def served_model(url: str, headers: dict[str, str], timeout_s: float) -> str:
 class OpenAISession:
     """An ``OpenAISUT`` over the endpoints with its record contributor (a ``SutSession``)."""
 
-    def __init__(self, sut: OpenAISUT, info: dict[str, Any], qsl_size: int) -> None:
+    def __init__(self, sut: OpenAISUT, info: dict[str, Any], qsl_size: int, slo: SLO | None = None) -> None:
         self.sut = sut
         self.info = info
-        self.recorder = LLMRecorder(sut, info)
+        self.recorder = LLMRecorder(sut, info, slo)
         self.contributors: list[RecordContributor] = [self.recorder]
         self.labels = [f"LLM SUT: {', '.join(info['urls'])} ({info['api']} API, model {info['model']}); "
                        "latencies include the network and the client"]
@@ -112,6 +113,8 @@ class OpenAIProvider:
     #: environment variable holding the API key (sent as a bearer token when set)
     api_key_env: str = "OPENAI_API_KEY"
     extra_body: dict[str, Any] = field(default_factory=dict)
+    #: the SLOs goodput is measured against (every test's record, ``llm.figures``)
+    slo: SLO = field(default_factory=SLO)
     kind: str = field(default="network", init=False)
 
     def _headers(self) -> dict[str, str]:
@@ -142,5 +145,5 @@ class OpenAIProvider:
                         name=f"OpenAI({model})")
         info = {"api": self.api, "model": model, "urls": list(self.urls), "max_in_flight": cap,
                 "timeout_s": self.timeout_s, "tokenizer": str(tok.path) if tok else None,
-                "extra_body": self.extra_body}
-        return OpenAISession(sut, info, qsl.total_sample_count)
+                "extra_body": self.extra_body, "slo": self.slo.to_json() if self.slo.given else None}
+        return OpenAISession(sut, info, qsl.total_sample_count, self.slo)

@@ -24,7 +24,7 @@ from podium.report.runs import RESULT_FILE, FinishedRun, read_run
 
 ENV_VAR = "PODIUM_RESULTS_DB"
 DEFAULT_PATH = Path("~/.local/share/podium/results.sqlite")
-SCHEMA_VERSION = 2  # 2: the round column
+SCHEMA_VERSION = 3  # 2: the round column; 3: the sweep_points table
 
 
 class ResultsStoreError(PodiumError):
@@ -81,6 +81,37 @@ COLUMNS: tuple[Column, ...] = (
     Column("result", "TEXT", "performance result (JSON)"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+
+#: one load point of an LLM sweep (``podium sweep``) per row
+SWEEP_COLUMNS: tuple[Column, ...] = (
+    Column("id", "INTEGER PRIMARY KEY AUTOINCREMENT", "row id"),
+    Column("recorded_at", "TEXT", "when the point was recorded (UTC, ISO 8601)"),
+    Column("sweep", "TEXT", "the sweep's name (its folder)"),
+    Column("sweep_dir", "TEXT", "the sweep's output folder"),
+    Column("mode", "TEXT", "concurrency (fixed, closed loop) or rate (LoadGen Server, Poisson)"),
+    Column("value", "REAL", "the concurrency or the rate (requests/s)"),
+    Column("model", "TEXT", "the served model"),
+    Column("endpoints", "TEXT", "the endpoints (JSON list)"),
+    Column("requests", "INTEGER", "requests issued"),
+    Column("failed", "INTEGER", "requests that failed"),
+    Column("duration_s", "REAL", "the point's duration (s)"),
+    Column("system_tps", "REAL", "output tokens per second, all users"),
+    Column("tps_per_user", "REAL", "1000 / TPOT p90 (ms)"),
+    Column("ttft_p50_ms", "REAL", "TTFT median (ms)"),
+    Column("ttft_p90_ms", "REAL", "TTFT 90th percentile (ms)"),
+    Column("ttft_p99_ms", "REAL", "TTFT 99th percentile (ms)"),
+    Column("tpot_p50_ms", "REAL", "TPOT median (ms)"),
+    Column("tpot_p90_ms", "REAL", "TPOT 90th percentile (ms)"),
+    Column("tpot_p99_ms", "REAL", "TPOT 99th percentile (ms)"),
+    Column("goodput", "REAL", "share of requests meeting every SLO"),
+    Column("slo", "TEXT", "the SLOs (JSON)"),
+    Column("pareto", "INTEGER", "1 when on the sweep's Pareto front"),
+    Column("valid", "INTEGER", "rate points: the LoadGen verdict (1 VALID)"),
+    Column("client_limited", "TEXT", "why the client limited the point, if it did"),
+    Column("run_dir", "TEXT", "rate points: the podium run folder"),
+    Column("labels", "TEXT", "labels (JSON list)"),
+)
+SWEEP_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in SWEEP_COLUMNS)
 _JSON_COLUMNS = frozenset({"labels", "settings", "system", "result"})
 
 
@@ -185,6 +216,8 @@ class ResultsStore:
                 have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
                 if "round" not in have:  # a schema-1 store: its runs were all round v2.1
                     self._db.execute("ALTER TABLE runs ADD COLUMN round TEXT DEFAULT 'v2.1'")
+                sweep_cols = ", ".join(f'"{c.name}" {c.sql}' for c in SWEEP_COLUMNS)
+                self._db.execute(f"CREATE TABLE IF NOT EXISTS sweep_points ({sweep_cols})")
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise ResultsStoreError(f"{self.path}: not a podium results store ({exc})") from None
@@ -212,6 +245,33 @@ class ResultsStore:
                 f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
                 [row[n] for n in names])
         return int(cur.lastrowid or 0)
+
+    def add_sweep_point(self, point: dict[str, Any]) -> int:
+        """Record one sweep point (keys of ``SWEEP_COLUMNS``; lists and dicts stored as JSON); its row id."""
+        row = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in point.items()
+               if k in SWEEP_COLUMN_NAMES and k != "id"}
+        row["recorded_at"] = _iso(time.time())
+        names = list(row)
+        with self._db:
+            cur = self._db.execute(
+                f"INSERT INTO sweep_points ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                [row[n] for n in names])
+        return int(cur.lastrowid or 0)
+
+    def sweep_points(self, sweep: str | None = None) -> list[dict[str, Any]]:
+        """The recorded sweep points (of one sweep when named), in the order they were recorded."""
+        sql, args = "SELECT * FROM sweep_points", []
+        if sweep is not None:
+            sql, args = sql + " WHERE sweep = ?", [sweep]
+        rows = [dict(r) for r in self._db.execute(sql + " ORDER BY id", args).fetchall()]
+        for r in rows:
+            for col in ("endpoints", "slo", "labels"):
+                if isinstance(r.get(col), str):
+                    try:
+                        r[col] = json.loads(r[col])
+                    except json.JSONDecodeError:
+                        pass
+        return rows
 
     def delete(self, ids: Iterable[int]) -> int:
         """Remove rows by id; returns how many were removed."""

@@ -87,6 +87,8 @@ class RunRequest:
     sut_max_in_flight: int | None = None
     sut_api_key_env: str = "OPENAI_API_KEY"
     sut_extra_body: dict[str, Any] = field(default_factory=dict)
+    #: SLOs for goodput, "ttft=MS,tpot=MS[,e2e=MS]" (LLM endpoints)
+    sut_slo: str | None = None
     #: the benchmark's own options (``Benchmark.configure``): the llm benchmark's prompts, lengths, tokenizer
     benchmark_options: dict[str, Any] = field(default_factory=dict)
     #: extra top-level parts for every record of the run (a campaign's name and run id), as the caller gives them
