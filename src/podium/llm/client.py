@@ -1,5 +1,6 @@
-"""The streaming OpenAI-compatible client: requests over aiohttp on one event-loop thread, server-sent events
-parsed as their bytes arrive, the first content fragment stamped on arrival.
+"""The streaming OpenAI-compatible client: requests on one event-loop thread over keep-alive HTTP/1.1
+connections (``podium.llm.http1``), server-sent events parsed inside the socket's ``data_received``, the
+first content fragment stamped with the bytes' arrival time.
 
 Who calls what:
 
@@ -28,6 +29,7 @@ from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 from podium.errors import PodiumError
+from podium.llm.http1 import HTTPError, Http1Pool
 from podium.llm.sse import SSEParser
 
 APIS = ("chat", "completions")
@@ -116,7 +118,8 @@ class StreamingClient:
         self._loop = asyncio.new_event_loop()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ready = threading.Event()
-        self._session: Any = None
+        self._pools: dict[str, Http1Pool] = {}
+        self._watchdog: asyncio.Task[None] | None = None
         self._sem: asyncio.Semaphore | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="podium-llm-client", daemon=True)
@@ -169,19 +172,27 @@ class StreamingClient:
         self._loop.close()
 
     async def _open(self) -> None:
-        import aiohttp
-
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout_s, sock_read=self.timeout_s)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, headers=self._headers,
-                                              auto_decompress=False)
+        self._pools = {e.url: Http1Pool(e.url, self._headers, self.timeout_s) for e in self.endpoints}
         self._sem = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
+        self._watchdog = self._loop.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Fail the requests that received no byte for ``timeout_s``."""
+        every = min(1.0, max(0.05, self.timeout_s / 4))
+        while True:
+            await asyncio.sleep(every)
+            for pool in self._pools.values():
+                for ex in pool.expired():
+                    ex.fail(HTTPError("timeout", f"timed out: no byte for {self.timeout_s:g} s"))
 
     async def _shutdown(self) -> None:
         self._cancel_tasks()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
-        await self._session.close()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        for pool in self._pools.values():
+            pool.close()
 
     def _cancel_tasks(self) -> None:
         for task in list(self._tasks):
@@ -211,7 +222,7 @@ class StreamingClient:
             self._fail(res, exc.kind, str(exc))
         except asyncio.TimeoutError:
             self._fail(res, "timeout", f"timed out: no byte for {self.timeout_s:g} s")
-        except Exception as exc:  # aiohttp's ClientError family, OSError
+        except Exception as exc:  # OSError and the like from the transport
             self._fail(res, "connection", f"connection: {type(exc).__name__}: {exc}".rstrip(": "))
         res.t_done_ns = res.t_done_ns or _now()
         self.stats.requests += 1
@@ -238,81 +249,96 @@ class StreamingClient:
         res.endpoint = ep.url
         ep.in_flight += 1
         ep.requests += 1
+        sink = _StreamSink(self, res)
         try:
             res.t_send_ns = _now()
-            async with self._session.post(ep.url, data=body) as resp:
-                if resp.status != 200:
-                    text = (await resp.text(errors="replace"))[:300].replace("\n", " ")
-                    raise _Failed("http", f"HTTP {resp.status}: {text}")
-                try:
-                    await self._read(res, resp)
-                except (_Failed, asyncio.TimeoutError, asyncio.CancelledError):
-                    raise
-                except Exception as exc:  # the connection broke after the 200: the stream is cut
+            try:
+                res.t_send_ns = await self._pools[ep.url].post(body, sink)
+            except HTTPError as exc:
+                if exc.kind == "truncated":
                     raise _Failed("truncated", f"truncated stream: the connection broke after {res.fragments} "
-                                               f"fragments ({type(exc).__name__}: {exc})") from None
+                                               f"fragments ({exc})") from None
+                raise _Failed(exc.kind, str(exc)) from None
         finally:
             ep.in_flight -= 1
-
-    async def _read(self, res: StreamResult, resp: Any) -> None:
-        parser = SSEParser()
-        texts: list[str] = []
-        chat = self.api == "chat"
-        done = False
-        async for chunk in resp.content.iter_any():
-            t = _now()
-            for ev in parser.feed(chunk):
-                data = ev.data
-                if data == "[DONE]":
-                    done = True
-                    break
-                if ev.event == "error":
-                    raise _Failed("error-event", f"error event: {data[:300]}")
-                try:
-                    obj = json.loads(data)
-                except ValueError:
-                    raise _Failed("error-event", f"not JSON in the stream: {data[:120]!r}") from None
-                if not isinstance(obj, dict):
-                    continue
-                if "error" in obj:
-                    err = obj["error"]
-                    msg = err.get("message", err) if isinstance(err, dict) else err
-                    raise _Failed("error-event", f"error in the stream: {str(msg)[:300]}")
-                choices = obj.get("choices") or ()
-                if choices and isinstance(choices[0], dict):
-                    c0 = choices[0]
-                    if chat:
-                        delta = c0.get("delta") or {}
-                        text = delta.get("content")
-                        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                    else:
-                        text, reasoning = c0.get("text"), None
-                    if reasoning:
-                        if not res.t_first_reasoning_ns:
-                            res.t_first_reasoning_ns = t
-                        res.reasoning_fragments += 1
-                    if text:
-                        if not res.fragments:
-                            res.t_first_ns = t
-                            self._on_first(res.tag, text, t)
-                        res.fragments += 1
-                        texts.append(text)
-                    if c0.get("finish_reason"):
-                        res.finish_reason = c0["finish_reason"]
-                usage = obj.get("usage")
-                if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-                    res.usage_tokens = usage["completion_tokens"]
-                sim = obj.get("podium_sim")
-                if isinstance(sim, dict):
-                    res.sim = sim
-            if done:
-                break
-        res.t_done_ns = _now()
-        res.text = "".join(texts)
-        if not done:
-            cut = " mid-event" if parser.pending() else ""
-            raise _Failed("truncated", f"truncated stream: ended{cut} after {parser.events} events without "
+        if sink.error is not None:
+            raise sink.error
+        res.t_done_ns = sink.t_done or _now()
+        res.text = "".join(sink.texts)
+        if not sink.finished:
+            cut = " mid-event" if sink.parser.pending() else ""
+            raise _Failed("truncated", f"truncated stream: ended{cut} after {sink.parser.events} events without "
                                        "data: [DONE]")
         if not res.fragments:
-            raise _Failed("empty", "the stream held no content")
+            raise _Failed("empty", "the stream held no content" + (" (only reasoning)" if res.reasoning_fragments
+                                                                   else ""))
         res.ok = True
+
+
+class _StreamSink:
+    """The SSE body of one request, handled as its bytes arrive (inside the connection's data_received)."""
+
+    def __init__(self, client: StreamingClient, res: StreamResult) -> None:
+        self.client, self.res = client, res
+        self.parser = SSEParser()
+        self.texts: list[str] = []
+        self.chat = client.api == "chat"
+        self.finished = False
+        self.error: _Failed | None = None
+        self.t_done = 0
+
+    def data(self, chunk: bytes, t: int) -> bool:
+        try:
+            for ev in self.parser.feed(chunk):
+                if self._event(ev.event, ev.data, t):
+                    self.finished, self.t_done = True, t
+                    return True
+        except _Failed as exc:
+            self.error = exc
+            return True
+        return False
+
+    def _event(self, name: str, data: str, t: int) -> bool:
+        res = self.res
+        if data == "[DONE]":
+            return True
+        if name == "error":
+            raise _Failed("error-event", f"error event: {data[:300]}")
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            raise _Failed("error-event", f"not JSON in the stream: {data[:120]!r}") from None
+        if not isinstance(obj, dict):
+            return False
+        if "error" in obj:
+            err = obj["error"]
+            msg = err.get("message", err) if isinstance(err, dict) else err
+            raise _Failed("error-event", f"error in the stream: {str(msg)[:300]}")
+        choices = obj.get("choices") or ()
+        if choices and isinstance(choices[0], dict):
+            c0 = choices[0]
+            if self.chat:
+                delta = c0.get("delta") or {}
+                text = delta.get("content")
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            else:
+                text, reasoning = c0.get("text"), None
+            if reasoning:
+                if not res.t_first_reasoning_ns:
+                    res.t_first_reasoning_ns = t
+                res.reasoning_fragments += 1
+            if text:
+                if not res.fragments:
+                    res.t_first_ns = t
+                    self.client._on_first(res.tag, text, t)
+                res.fragments += 1
+                self.texts.append(text)
+            if c0.get("finish_reason"):
+                res.finish_reason = c0["finish_reason"]
+        usage = obj.get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+            res.usage_tokens = usage["completion_tokens"]
+        sim = obj.get("podium_sim")
+        if isinstance(sim, dict):
+            res.sim = sim
+        return False
