@@ -86,3 +86,11 @@ def test_synthetic_prompts_follow_their_lengths_and_seed():
     assert a == synthetic_prompts(200, isl, osl, seed=3) and a != synthetic_prompts(200, isl, osl, seed=4)
     assert all(20 <= p.input_tokens <= 40 and len(p.text.split()) == p.input_tokens + 1 for p in a)
     assert abs(np.mean([p.max_tokens for p in a]) - 64) < 3
+
+
+def test_parquet_prompts(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"prompt": ["one two", "three"], "max_tokens": [4, 9]}).to_parquet(tmp_path / "p.parquet")
+    got = load_prompts(tmp_path / "p.parquet")
+    assert [(p.text, p.max_tokens) for p in got] == [("one two", 4), ("three", 9)]

@@ -14,7 +14,8 @@ Who calls what:
 * ``close()``: once, from the thread that made the client; cancels what is left and stops the loop thread.
 
 A request fails — never counts as a success — on an HTTP status other than 200, an ``event: error`` or an
-``error`` object in the stream, a stream that ends before ``data: [DONE]``, a connection error, a time-out
+``error`` object in the stream, a stream cut before its HTTP message ended, or one that ended with neither
+``data: [DONE]`` nor a ``finish_reason`` (some servers send no ``[DONE]``), a connection error, a time-out
 (``timeout_s`` without a byte, or to connect), a stream with no content at all, or cancellation.
 """
 
@@ -263,12 +264,14 @@ class StreamingClient:
             ep.in_flight -= 1
         if sink.error is not None:
             raise sink.error
-        res.t_done_ns = sink.t_done or _now()
+        # a stream without data: [DONE] (transformers serve sends none) is whole when its HTTP message ended
+        # and a finish_reason came; it ends with its last bytes
+        res.t_done_ns = sink.t_done or sink.t_last or _now()
         res.text = "".join(sink.texts)
-        if not sink.finished:
+        if not sink.finished and (res.finish_reason is None or sink.parser.pending()):
             cut = " mid-event" if sink.parser.pending() else ""
             raise _Failed("truncated", f"truncated stream: ended{cut} after {sink.parser.events} events without "
-                                       "data: [DONE]")
+                                       "a finish_reason or data: [DONE]")
         if not res.fragments:
             raise _Failed("empty", "the stream held no content" + (" (only reasoning)" if res.reasoning_fragments
                                                                    else ""))
@@ -286,8 +289,10 @@ class _StreamSink:
         self.finished = False
         self.error: _Failed | None = None
         self.t_done = 0
+        self.t_last = 0
 
     def data(self, chunk: bytes, t: int) -> bool:
+        self.t_last = t
         try:
             for ev in self.parser.feed(chunk):
                 if self._event(ev.event, ev.data, t):

@@ -16,7 +16,7 @@ from podium.benchmarks.llm import LLMBenchmark, PromptQSL
 from podium.benchmarks.llm.prompts import Prompt
 from podium.errors import PodiumError
 from podium.llm import LLMRecorder, OpenAISUT
-from podium.llm.client import endpoint_url
+from podium.llm.client import StreamResult, endpoint_url
 from podium.llm.metrics import SLO
 from podium.loadgen.record import RecordContributor
 from podium.loadgen.settings import Scenario
@@ -71,19 +71,33 @@ class OpenAISession:
         self._n = qsl_size
 
     def calibrate(self, qsl: QuerySampleLibrary, scenario: Scenario) -> Calibration:
+        """One warm-up request, then: the streams scenarios time requests one at a time (their latency is what
+        sizes the schedule), Server and Offline eight at once (their rate)."""
         n = min(8, self._n)
         idx = list(range(n))
         qsl.load_samples(idx)
-        t0 = time.perf_counter()
-        got = self.sut.probe(idx, timeout_s=max(30.0, self.info["timeout_s"]))
-        elapsed = time.perf_counter() - t0
-        qsl.unload_samples(idx)
+        try:
+            limit = max(30.0, self.info["timeout_s"])
+            self._good(self.sut.probe(idx[:1], timeout_s=limit))
+            if scenario in (Scenario.SingleStream, Scenario.MultiStream):
+                good = [r for i in idx[:4] for r in self._good(self.sut.probe([i], timeout_s=limit))]
+                lat = float(np.median([(r.t_done_ns - r.t_send_ns) / 1e9 for r in good]))
+                return Calibration(samples_per_second=1.0 / max(lat, 1e-6), batch1_latency_s=lat, batch_size=1)
+            t0 = time.perf_counter()
+            good = self._good(self.sut.probe(idx, timeout_s=limit))
+            elapsed = time.perf_counter() - t0
+        finally:
+            qsl.unload_samples(idx)
+        lat = float(np.median([(r.t_done_ns - r.t_send_ns) / 1e9 for r in good]))
+        return Calibration(samples_per_second=len(good) / max(elapsed, 1e-6), batch1_latency_s=lat, batch_size=1)
+
+    @staticmethod
+    def _good(got: list[StreamResult]) -> list[StreamResult]:
         good = [r for r in got if r.ok]
         if not good:
             first = next((r.error for r in got if r.error), "no answer")
             raise PodiumError(f"--sut-url: the calibration requests failed ({first})")
-        lat = float(np.median([(r.t_done_ns - r.t_send_ns) / 1e9 for r in good]))
-        return Calibration(samples_per_second=len(good) / max(elapsed, 1e-6), batch1_latency_s=lat, batch_size=1)
+        return good
 
     def record_info(self, stage: Stage) -> dict[str, Any]:
         return {"backend": {"name": "openai", "servers": self.info["urls"], "model": self.info["model"]}}
