@@ -120,3 +120,14 @@ def test_llm_needs_a_server_and_a_current_round(tmp_path, sim_factory):
         _run(tmp_path, sim.url, "Server", round_override="v2.1") if False else run_benchmark(
             RunRequest(benchmark="llm", sut_urls=(sim.url,), round="v2.1", output=str(tmp_path / "o")),
             provider=provider_for(RunRequest(benchmark="llm", sut_urls=(sim.url,))))
+
+
+def test_two_client_processes_share_the_load_and_keep_the_timing(tmp_path, sim_process):
+    sim = sim_process("--ttft-ms", "300", "--tpot-ms", "20", "--output-len", "16")
+    out = _run(tmp_path, sim.url, "Server", target_qps=20.0, duration_s=2.0, sut_client_processes=2,
+               benchmark_options={"num_prompts": 64})
+    rec = _record(out)["llm"]
+    assert rec["client_processes"] == 2 and rec["failed_requests"] == 0 and rec["requests"] > 20
+    tok = out.performance.performance.tokens
+    assert _close(tok.first_token_latency_mean, rec["server_reported_ttft_ms"]["mean"])
+    assert _close(tok.time_per_output_token_mean, rec["server_reported_tpot_ms"]["mean"])

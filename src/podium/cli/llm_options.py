@@ -29,6 +29,9 @@ def add_llm_options(p: argparse.ArgumentParser) -> None:
                      "the server's usage)")
     llm.add_argument("--max-in-flight", type=int, help="requests in flight at most (default: Offline 64 per endpoint, "
                      "other scenarios no cap)")
+    llm.add_argument("--client-processes", type=int, default=1,
+                     help="client processes issuing the requests under the one schedule (default 1; more when the "
+                     "record says client-limited)")
     llm.add_argument("--api-key-env", default="OPENAI_API_KEY",
                      help="environment variable holding the API key (default OPENAI_API_KEY; unset: no key)")
     llm.add_argument("--slo", metavar="ttft=MS,tpot=MS[,e2e=MS]",
@@ -49,6 +52,8 @@ def llm_fields(args: argparse.Namespace) -> dict[str, Any]:
             extra[key.strip()] = json.loads(value)
         except ValueError:
             extra[key.strip()] = value
+    if args.client_processes < 1:
+        raise PodiumError(f"--client-processes: expected an integer >= 1, got {args.client_processes}")
     if args.max_in_flight is not None and args.max_in_flight < 1:
         raise PodiumError(f"--max-in-flight: expected an integer >= 1, got {args.max_in_flight}")
     llm_url = any(u.startswith("openai+") for u in args.sut_url)
@@ -60,7 +65,7 @@ def llm_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields: dict[str, Any] = {"benchmark_options": opts} if opts else {}
     if llm_url:
         fields.update(sut_api=args.sut_api, sut_max_in_flight=args.max_in_flight, sut_api_key_env=args.api_key_env,
-                      sut_extra_body=extra, sut_slo=args.slo)
+                      sut_extra_body=extra, sut_slo=args.slo, sut_client_processes=args.client_processes)
         if args.llm_model:
             fields["sut_model"] = args.llm_model
     return fields

@@ -33,7 +33,8 @@ def client_limited(t: Tally, scenario: Scenario | None) -> str | None:
         return None
     if lag["p90"] > CLIENT_LAG_MS and lag["p90"] > CLIENT_LAG_SHARE * ttft["p50"]:
         return (f"client-limited: requests left the client {lag['p90']:.1f} ms (p90) after the LoadGen issued "
-                f"them, {100 * lag['p90'] / ttft['p50']:.0f} % of the TTFT; the latencies include that delay")
+                f"them, {100 * lag['p90'] / ttft['p50']:.0f} % of the TTFT; the latencies include that delay "
+                "(more --client-processes, or a machine with more cores)")
     return None
 
 
@@ -60,8 +61,9 @@ class LLMRecorder:
             "issue_delay_ms": percentiles_ms(t.issue_delay_ns),
             "ttft_from_send_ms": percentiles_ms(t.send_ttft_ns),
             "reasoning_ttft_from_send_ms": percentiles_ms(t.reasoning_ttft_ns),
+            "client_processes": self.sut.processes,
             "endpoints": [{"url": e.url, "requests": e.requests, "failures": e.failures}
-                          for e in self.sut.client.endpoints],
+                          for e in self.sut.endpoints],
         }
         perf = result.performance
         dur = perf.final_query_all_samples_done_time_s if perf is not None else 0.0

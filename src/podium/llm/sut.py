@@ -6,6 +6,9 @@ Each query sample becomes one streamed request; the first non-empty content frag
 client's loop thread; both callbacks run on that loop thread. A failed request is completed empty and
 counted in ``failed_samples`` (the engine then ends the test INVALID), its reason kept for the summary.
 
+With ``processes`` > 1 the requests go out from that many worker processes (``podium.llm.workers``) under
+the same schedule; their arrival stamps are what the LoadGen records.
+
 Output tokens are counted with the model's tokenizer when one is given (the MLPerf way), else taken from
 the server's ``usage``, else the number of content fragments; when both a tokenizer and ``usage`` are there,
 samples where they disagree are counted and reported.
@@ -19,13 +22,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from podium.llm.client import StreamingClient, StreamResult
+from podium.llm.client import EndpointStats, StreamingClient, StreamResult
 from podium.llm.metrics import RequestTiming
+from podium.llm.workers import ClientWorkers
 from podium.loadgen import first_token_complete
 from podium.loadgen.types import BaseSUT, QuerySample, QuerySampleResponse
 
-#: ``body(index) -> bytes``: the JSON request body for QSL sample ``index`` (kept by the caller)
-BodyFn = Callable[[int], bytes]
 
 
 @dataclass
@@ -63,30 +65,51 @@ def failure_line(t: Tally) -> str | None:
 class OpenAISUT(BaseSUT):
     """The SUT (see the module docstring); ``close()`` once at the end."""
 
-    def __init__(self, urls: Sequence[str], api: str, body: BodyFn, *, count_tokens: Callable[[str], int] | None = None,
-                 headers: dict[str, str] | None = None, timeout_s: float = 60.0, max_in_flight: int | None = None,
-                 name: str | None = None) -> None:
+    def __init__(self, urls: Sequence[str], api: str, bodies: Sequence[bytes], *,
+                 count_tokens: Callable[[str], int] | None = None, headers: dict[str, str] | None = None,
+                 timeout_s: float = 60.0, max_in_flight: int | None = None, name: str | None = None,
+                 processes: int = 1) -> None:
         super().__init__()
         self.name = name or f"OpenAISUT({', '.join(urls)})"
-        self._body = body
+        self._bodies = bodies
         self._count = count_tokens
         self._lock = threading.Lock()
         self._tally = Tally()
         self.failed_samples = 0
         self._probe: Callable[[StreamResult], None] | None = None
-        self.client = StreamingClient(urls, api, on_first=self._first, on_done=self._done, headers=headers,
-                                      timeout_s=timeout_s, max_in_flight=max_in_flight)
+        self.processes = processes
+        self.client: StreamingClient | None = None
+        self.workers: ClientWorkers | None = None
+        if processes > 1:
+            self.workers = ClientWorkers(processes, urls, api, bodies, on_first=self._first, on_done=self._done,
+                                         headers=headers, timeout_s=timeout_s, max_in_flight=max_in_flight)
+        else:
+            self.client = StreamingClient(urls, api, on_first=self._first, on_done=self._done, headers=headers,
+                                          timeout_s=timeout_s, max_in_flight=max_in_flight)
+
+    @property
+    def endpoints(self) -> list[EndpointStats]:
+        return self.client.endpoints if self.client is not None else self.workers.endpoints if self.workers else []
+
+    def _submit(self, items: list[tuple[int, int]]) -> None:
+        if self.client is not None:
+            bodies = self._bodies
+            self.client.submit([(tag, bodies[i]) for tag, i in items])
+        elif self.workers is not None:
+            self.workers.submit(items)
 
     # -- LoadGen side ------------------------------------------------------------------------------
     def issue_queries(self, samples: list[QuerySample]) -> None:
-        body = self._body
-        self.client.submit([(s.id, body(s.index)) for s in samples])
+        self._submit([(s.id, s.index) for s in samples])
 
     def flush_queries(self) -> None:
         pass
 
     def cancel_pending(self) -> None:
-        self.client.cancel_all()
+        if self.client is not None:
+            self.client.cancel_all()
+        if self.workers is not None:
+            self.workers.cancel_all()
 
     def describe_failures(self) -> str | None:
         return failure_line(self._tally)
@@ -104,18 +127,18 @@ class OpenAISUT(BaseSUT):
 
         self._probe = on
         try:
-            self.client.submit([(-1 - k, self._body(int(i))) for k, i in enumerate(indices)])
+            self._submit([(-1 - k, int(i)) for k, i in enumerate(indices)])
             if not done.wait(timeout_s):
-                self.client.cancel_all()
-                self.client.wait_idle(10)
+                self.cancel_pending()
+                done.wait(10)
         finally:
             self._probe = None
         return got
 
     # -- loop thread -------------------------------------------------------------------------------
     def _first(self, tag: int, text: str, t_ns: int) -> None:
-        if self._probe is None:
-            first_token_complete([QuerySampleResponse(tag, text.encode("utf-8"))])
+        if self._probe is None:  # stamped on arrival: the LoadGen takes that time, not this call's
+            first_token_complete([QuerySampleResponse(tag, text.encode("utf-8"))], t_ns=t_ns)
 
     def _done(self, res: StreamResult) -> None:
         if self._probe is not None:
@@ -149,7 +172,7 @@ class OpenAISUT(BaseSUT):
                     (res.t_done_ns - res.t_first_ns) / 1e6 / (n - 1) if n > 1 else None,
                     (res.t_done_ns - res.t_submit_ns) / 1e6, n))
         data = res.text.encode("utf-8") if res.ok else b""
-        self.complete([QuerySampleResponse(res.tag, data, n)])
+        self.complete([QuerySampleResponse(res.tag, data, n)], t_ns=res.t_done_ns if res.ok else None)
 
     def _tokens(self, res: StreamResult, t: Tally) -> int:
         if self._count is not None:
@@ -174,7 +197,10 @@ class OpenAISUT(BaseSUT):
         return t
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
+        if self.workers is not None:
+            self.workers.close()
 
 
 def percentiles_ms(values_ns: Sequence[int] | Sequence[float], scale: float = 1e-6) -> dict[str, float] | None:

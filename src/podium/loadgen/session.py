@@ -42,8 +42,10 @@ class Session:
         self.started_ns = clock.now()
         self.series_started_ns = self.started_ns
 
-    def complete(self, responses: Any) -> None:
+    def complete(self, responses: Any, t_ns: int | None = None) -> None:
         t = self._now()
+        if t_ns is not None and t_ns < t:
+            t = int(t_ns)
         rec = self.rec
         if rec is None:
             self._error("error_runtime", "Received completion outside of a running series.")
@@ -58,9 +60,11 @@ class Session:
             return
         rec.complete_ids(ids, data, t, n_tokens)
 
-    def first_token(self, responses: Any) -> None:
+    def first_token(self, responses: Any, t_ns: int | None = None) -> None:
         """First tokens of samples (LoadGen 6.0.x ``FirstTokenComplete``); same contract as ``complete``."""
         t = self._now()
+        if t_ns is not None and t_ns < t:
+            t = int(t_ns)
         rec = self.rec
         if rec is None:
             self._error("error_runtime", "Received a first token outside of a running series.")
@@ -100,20 +104,22 @@ def progress() -> dict[str, Any] | None:
     return d
 
 
-def first_token_complete(responses: Any) -> None:
+def first_token_complete(responses: Any, t_ns: int | None = None) -> None:
     """Report the first token of samples to the running test (the official ``FirstTokenComplete``).
 
     Callable from any thread while a test runs, once per sample, before that sample's completion; each
     response is ``(id, data)`` (a ``QuerySampleResponse``), the data being the first token's bytes, copied
     before the call returns when the sample is accuracy-logged. TTFT is measured from the sample's scheduled
-    time (Server) or its query's issue (other scenarios) to this call. With no test running the call is
+    time (Server) or its query's issue (other scenarios) to this call — or to ``t_ns`` (a podium extension,
+    ``time.perf_counter_ns`` of this machine) when the caller stamped the token's arrival itself, e.g. in
+    another process; a ``t_ns`` after the call is taken as the call's. With no test running the call is
     counted as a stray error, never raised.
     """
     with ACTIVE_LOCK:
         session = ACTIVE[-1] if ACTIVE else None
     if session is None:
         return
-    session.first_token(responses)
+    session.first_token(responses, t_ns)
 
 
 def abort_test() -> None:

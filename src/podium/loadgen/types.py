@@ -30,12 +30,23 @@ class QuerySampleResponse(NamedTuple):
 
 ResponseData = bytes | bytearray | memoryview | np.ndarray | None
 
-#: ``complete(responses)``: report finished samples. Thread-safe: callable from any thread (the SUT's workers,
-#: a network callback, or inside ``issue_queries`` itself), in any order, once per sample, for the whole test.
-#: Each response's data is copied before ``complete`` returns (when it is logged), so the SUT may reuse or free
-#: its buffer afterwards, as with the official ``QuerySamplesComplete``. A completion after the test ended, of an
-#: unknown id, or a second one for a sample is counted as an error in the detail log, never raised.
-CompleteFn = Callable[[Sequence[QuerySampleResponse] | Sequence[tuple[int, Any]]], None]
+class CompleteFn(Protocol):
+    """``complete(responses, t_ns=None)``: report finished samples.
+
+    Thread-safe: callable from any thread (the SUT's workers, a network callback, or inside ``issue_queries``
+    itself), in any order, once per sample, for the whole test. Each response's data is copied before
+    ``complete`` returns (when it is logged), so the SUT may reuse or free its buffer afterwards, as with the
+    official ``QuerySamplesComplete``. A completion after the test ended, of an unknown id, or a second one for
+    a sample is counted as an error in the detail log, never raised.
+
+    ``t_ns`` (a podium extension; the official call has none): when the samples finished, on this machine's
+    ``time.perf_counter_ns`` clock, for a SUT that learns of a completion later than it happened (a client
+    relaying from another process stamps on arrival there); None is the time of the call. A time after the
+    call is taken as the call's.
+    """
+
+    def __call__(self, responses: Sequence[QuerySampleResponse] | Sequence[tuple[int, Any]],
+                 t_ns: int | None = None) -> None: ...
 #: ``complete_ids(ids, data=None)``: the fast path of ``complete``, with the same contract; ``ids`` an int64
 #: array of response ids, ``data`` None (nothing to log) or one payload per id.
 CompleteIdsFn = Callable[..., None]

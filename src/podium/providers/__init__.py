@@ -26,7 +26,7 @@ def provider_for(req: RunRequest) -> SutProvider:
         return OpenAIProvider(urls=tuple(req.sut_urls), api=req.sut_api, model=req.sut_model,
                               timeout_s=req.sut_timeout_s, max_in_flight=req.sut_max_in_flight,
                               api_key_env=req.sut_api_key_env, extra_body=dict(req.sut_extra_body),
-                              slo=parse_slo(req.sut_slo))
+                              slo=parse_slo(req.sut_slo), processes=req.sut_client_processes)
     if req.sut_urls:
         return RemoteProvider(urls=tuple(req.sut_urls), policy=req.sut_policy, send=req.sut_send,
                               timeout_s=req.sut_timeout_s, token=req.sut_token, model=req.sut_model,

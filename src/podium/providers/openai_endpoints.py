@@ -129,6 +129,8 @@ class OpenAIProvider:
     extra_body: dict[str, Any] = field(default_factory=dict)
     #: the SLOs goodput is measured against (every test's record, ``llm.figures``)
     slo: SLO = field(default_factory=SLO)
+    #: client processes issuing the requests (``podium.llm.workers``)
+    processes: int = 1
     kind: str = field(default="network", init=False)
 
     def _headers(self) -> dict[str, str]:
@@ -154,10 +156,10 @@ class OpenAIProvider:
         cap = self.max_in_flight
         if cap is None and scenario is Scenario.Offline:
             cap = OFFLINE_IN_FLIGHT * len(self.urls)
-        sut = OpenAISUT(list(self.urls), self.api, bodies.__getitem__, count_tokens=tok.count if tok else None,
+        sut = OpenAISUT(list(self.urls), self.api, bodies, count_tokens=tok.count if tok else None,
                         headers=self._headers(), timeout_s=self.timeout_s, max_in_flight=cap,
-                        name=f"OpenAI({model})")
+                        name=f"OpenAI({model})", processes=self.processes)
         info = {"api": self.api, "model": model, "urls": list(self.urls), "max_in_flight": cap,
-                "timeout_s": self.timeout_s, "tokenizer": str(tok.path) if tok else None,
+                "timeout_s": self.timeout_s, "client_processes": self.processes, "tokenizer": str(tok.path) if tok else None,
                 "extra_body": self.extra_body, "slo": self.slo.to_json() if self.slo.given else None}
         return OpenAISession(sut, info, qsl.total_sample_count, self.slo)

@@ -89,6 +89,8 @@ class RunRequest:
     sut_extra_body: dict[str, Any] = field(default_factory=dict)
     #: SLOs for goodput, "ttft=MS,tpot=MS[,e2e=MS]" (LLM endpoints)
     sut_slo: str | None = None
+    #: LLM endpoints: client processes issuing the requests under the one schedule
+    sut_client_processes: int = 1
     #: the benchmark's own options (``Benchmark.configure``): the llm benchmark's prompts, lengths, tokenizer
     benchmark_options: dict[str, Any] = field(default_factory=dict)
     #: extra top-level parts for every record of the run (a campaign's name and run id), as the caller gives them
