@@ -80,7 +80,6 @@ class Config:
     fast_output_len: int = 8
     timed_sim: tuple[str, ...] = ("--ttft-ms", "100", "--tpot-ms", "10", "--output-len", "32")
     timed_output_len: int = 32
-    timed_ttft_ms: float = 100.0
     loadgen_qps: float = 10.0
     grace_s: float = 10.0  # AIPerf --benchmark-grace-period: in-flight requests may finish
     aiperf_workers: int | None = None
@@ -224,9 +223,10 @@ def write_tokenizer(root: str) -> tuple[str, str]:
     vocab: dict[str, int] = {"[UNK]": 0}
     for w in _WORDS:
         vocab.setdefault(w, len(vocab))
-    tokenizer = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [], "normalizer": None,
-                 "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
-                 "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}}
+    tokenizer: dict[str, Any] = {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": [], "normalizer": None,
+        "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}}
     with open(os.path.join(snap, "tokenizer.json"), "w", encoding="utf-8") as fh:
         json.dump(tokenizer, fh)
     with open(os.path.join(snap, "tokenizer_config.json"), "w", encoding="utf-8") as fh:
@@ -237,15 +237,33 @@ def write_tokenizer(root: str) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------------------------- the sim
 class Sim:
-    """One ``podium serve --llm sim`` child process (``podium.llm.sim_server.SimProcess``)."""
+    """One ``podium serve --llm sim`` child process (``podium.llm.sim_server.SimProcess``).
 
-    def __init__(self, args: list[str]) -> None:
+    ``SimProcess`` keeps the child's stdout+stderr on a pipe that nobody reads after the start line. aiohttp
+    logs a traceback for every stream a client drops (GuideLLM cancels its in-flight requests when its duration
+    ends), so the pipe fills and the sim blocks in its next write to stderr. A thread here drains it to a file.
+    """
+
+    def __init__(self, args: list[str], log_path: str) -> None:
+        import threading
+
         from podium.llm.sim_server import SimProcess
 
         self.args = args
         self.proc = SimProcess(args)
         self.url = self.proc.url  # openai+http://127.0.0.1:PORT
         self.base = self.url[len("openai+"):]
+        self.log_path = log_path
+        self._drain = threading.Thread(target=self._drain_output, name="sim-output", daemon=True)
+        self._drain.start()
+
+    def _drain_output(self) -> None:
+        out = self.proc.proc.stdout
+        if out is None:
+            return
+        with open(self.log_path, "w", encoding="utf-8") as fh:
+            for line in out:
+                fh.write(line)
 
     def reset(self) -> None:
         import httpx
@@ -577,13 +595,12 @@ def build_rows(cfg: Config, tools: list[str], runs: list[ToolRun]) -> list[dict[
         row["rate_sim_rps"] = rate.sim.get("requests_per_s") if rate and rate.ok else None
         for c in cfg.ttft_concurrencies:
             t = by.get((tool, "ttft", c))
-            ok = t is not None and t.ok
-            tm = t.reported.get("ttft_mean_ms") if ok else None
-            sm = t.sim.get("ttft_mean_ms") if ok else None
+            rep: dict[str, Any] = t.reported if t is not None and t.ok else {}
+            sim: dict[str, Any] = t.sim if t is not None and t.ok else {}
+            tm, sm = rep.get("ttft_mean_ms"), sim.get("ttft_mean_ms")
             row[f"c{c}_ttft_ms"], row[f"c{c}_sim_ttft_ms"] = tm, sm
             row[f"c{c}_err_ms"], row[f"c{c}_err_pct"] = _err(tm, sm)
-            row[f"c{c}_p50_err_ms"], _ = _err(t.reported.get("ttft_p50_ms") if ok else None,
-                                              t.sim.get("ttft_p50_ms") if ok else None)
+            row[f"c{c}_p50_err_ms"], _ = _err(rep.get("ttft_p50_ms"), sim.get("ttft_p50_ms"))
         rows.append(row)
     pod = next((r for r in rows if r["tool"] == "podium"), None)
     for row in rows:
@@ -618,9 +635,11 @@ def print_table(cfg: Config, rows: list[dict[str, Any]], versions: dict[str, str
     try:
         from rich.console import Console
         from rich.table import Table
+
+        have_rich = True
     except ImportError:
-        Console = None  # type: ignore[assignment]
-    if Console is not None:
+        have_rich = False
+    if have_rich:
         t = Table(title=title)
         for i, h in enumerate(headers):
             t.add_column(h, justify="left" if i == 0 else "right")
@@ -646,14 +665,17 @@ def collect_notes(cfg: Config, runs: list[ToolRun]) -> list[str]:
             notes.append(f"{tag}: {r.error[:600]}")
         if not r.ok:
             continue
-        n_tool, n_sim = r.reported.get("requests"), r.sim.get("completed")
-        notes.append(f"{tag}: {n_tool:.0f} requests reported, sim {n_sim} completed ({r.matched_by}); "
-                     f"tool duration {_f(r.reported.get('duration_s'), 2)} s, sim span {_f(r.sim.get('span_s'), 2)} s"
-                     + (f", {r.reported['incomplete']} incomplete (cancelled at the end)" if r.reported.get("incomplete")
-                        else "")
-                     + (f", {r.reported['failed']:.0f} failed" if r.reported.get("failed") else "")
-                     + (f", {r.reported['worker_processes']} worker processes" if r.reported.get("worker_processes")
-                        else ""))
+        rep, sim = r.reported, r.sim
+        text = (f"{tag}: {_f(rep.get('requests'), 0)} requests reported, sim {sim.get('completed')} completed "
+                f"({r.matched_by}); tool duration {_f(rep.get('duration_s'), 2)} s, sim span "
+                f"{_f(sim.get('span_s'), 2)} s")
+        if rep.get("incomplete"):
+            text += f", {rep['incomplete']} incomplete (cancelled at the end)"
+        if rep.get("failed"):
+            text += f", {_f(rep['failed'], 0)} failed"
+        if rep.get("worker_processes"):
+            text += f", {rep['worker_processes']} worker processes"
+        notes.append(text)
     return notes
 
 
@@ -736,13 +758,13 @@ def main(argv: list[str] | None = None) -> int:
     sims: list[Sim] = []
     try:
         log("== client limit: sim " + " ".join(cfg.fast_sim))
-        fast = Sim(list(cfg.fast_sim))
+        fast = Sim(list(cfg.fast_sim), os.path.join(workroot, "sim-fast.log"))
         sims.append(fast)
         for tool in tools:
             runner.run(tool, "rate", fast, cfg.concurrency, cfg.duration_s, cfg.fast_output_len)
         fast.stop()
         log("== TTFT error: sim " + " ".join(cfg.timed_sim))
-        timed = Sim(list(cfg.timed_sim))
+        timed = Sim(list(cfg.timed_sim), os.path.join(workroot, "sim-timed.log"))
         sims.append(timed)
         for c in cfg.ttft_concurrencies:
             for tool in tools:

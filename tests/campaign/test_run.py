@@ -203,9 +203,9 @@ def test_digits_example_all_four_scenarios_two_backends(tmp_path, capsys):
     assert record["campaign"] == {"file": str(path), "run": some.run_id}  # each record names its campaign run
     trees = state.finish["trees"]
     assert [t["system"] for t in trees] == ["digits-demo-ort-1t", "digits-demo-ort-2t"]
-    # practice trees of round v6.1; a run the busy machine made INVALID is the only error podium's checker may find
+    # practice trees of round v6.1: a short run's INVALID (duration, early stopping) is a warning there; a run the
+    # busy machine made miss its latency bound is the only error podium's checker may find
     for t in trees:
         assert t["practice"] and not t["draft"]
-        invalid = [r for r in state.runs.values() if r.result == "INVALID" and r.run_id.endswith(t["system"][-6:])]
         assert all("result_validity is INVALID" in e for e in t["errors"])
-        assert t["ok"] is (not invalid) and ("practice tree looks OK" in t["verdict"]) is (not invalid)
+        assert t["ok"] is (not t["errors"]) and ("practice tree looks OK" in t["verdict"]) is t["ok"]
