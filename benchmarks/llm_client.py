@@ -24,7 +24,7 @@ needs the network: both get a small word-level tokenizer written here (the sim's
 ``HF_HUB_OFFLINE=1``.
 
     python benchmarks/llm_client.py --quick                    # ~2 min: 4 s runs
-    python benchmarks/llm_client.py --json llm_client.json     # ~3-4 min: 10 s runs
+    python benchmarks/llm_client.py --json llm_client.json     # ~3 min: 10 s runs
     python benchmarks/llm_client.py --aiperf /opt/aiperf/bin/aiperf --guidellm /opt/guidellm/bin/guidellm
     python benchmarks/llm_client.py --tools podium,aiperf --concurrency 32
 """
@@ -237,33 +237,17 @@ def write_tokenizer(root: str) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------------------------- the sim
 class Sim:
-    """One ``podium serve --llm sim`` child process (``podium.llm.sim_server.SimProcess``).
-
-    ``SimProcess`` keeps the child's stdout+stderr on a pipe that nobody reads after the start line. aiohttp
-    logs a traceback for every stream a client drops (GuideLLM cancels its in-flight requests when its duration
-    ends), so the pipe fills and the sim blocks in its next write to stderr. A thread here drains it to a file.
-    """
+    """One ``podium serve --llm sim`` child process (``podium.llm.sim_server.SimProcess``), its output in a log
+    file (aiohttp logs a line for every stream a client drops, as GuideLLM does when its duration ends)."""
 
     def __init__(self, args: list[str], log_path: str) -> None:
-        import threading
-
         from podium.llm.sim_server import SimProcess
 
         self.args = args
-        self.proc = SimProcess(args)
+        self.proc = SimProcess(args, log_path=log_path)
         self.url = self.proc.url  # openai+http://127.0.0.1:PORT
         self.base = self.url[len("openai+"):]
         self.log_path = log_path
-        self._drain = threading.Thread(target=self._drain_output, name="sim-output", daemon=True)
-        self._drain.start()
-
-    def _drain_output(self) -> None:
-        out = self.proc.proc.stdout
-        if out is None:
-            return
-        with open(self.log_path, "w", encoding="utf-8") as fh:
-            for line in out:
-                fh.write(line)
 
     def reset(self) -> None:
         import httpx
@@ -359,7 +343,7 @@ class Runner:
             elif tool == "aiperf":
                 self._aiperf(res, wd, sim, concurrency, duration_s, output_len, raw=figure == "ttft")
             else:
-                self._guidellm(res, wd, sim, concurrency, duration_s, output_len)
+                self._guidellm(res, wd, sim, concurrency, duration_s, output_len, match=figure == "ttft")
         except BenchError as exc:
             res.error = str(exc)
         except Exception as exc:  # a parse surprise must not end the benchmark
@@ -371,8 +355,8 @@ class Runner:
         status = "ok" if res.ok else f"FAILED ({res.error})"
         log(f"  [{tool:8s}] {figure:4s} c={concurrency:<3d} {status}  {res.elapsed_s:5.1f} s  "
             f"req/s {_f(rep.get('requests_per_s'), 1)} (sim {_f(s.get('requests_per_s'), 1)}, "
-            f"{rep.get('requests', '?')} vs sim {s.get('completed', '?')})  TTFT mean {_f(rep.get('ttft_mean_ms'), 2)}"
-            f" vs sim {_f(s.get('ttft_mean_ms'), 2)} ms")
+            f"{_f(rep.get('requests'), 0)} vs sim {_f(s.get('completed'), 0)} requests)  "
+            f"TTFT mean {_f(rep.get('ttft_mean_ms'), 2)} vs sim {_f(s.get('ttft_mean_ms'), 2)} ms")
         return res
 
     # ---- podium: run_concurrency in a child interpreter (bounded like the peers)
@@ -430,7 +414,8 @@ class Runner:
         res.reported = {"requests": avg("request_count"), "failed": errors or 0.0,
                         "duration_s": avg("benchmark_duration"), "requests_per_s": avg("request_throughput"),
                         "ttft_mean_ms": _num(ttft.get("avg")), "ttft_p50_ms": _num(ttft.get("p50")),
-                        "error_summary": d.get("error_summary"), "was_cancelled": d.get("was_cancelled")}
+                        "ttft_count": ttft.get("count"), "error_summary": d.get("error_summary"),
+                        "was_cancelled": d.get("was_cancelled")}
         stats = sim.stats()
         seqs = self._aiperf_seqs(art) if raw else None
         if seqs:
@@ -464,7 +449,7 @@ class Runner:
         return seqs or None
 
     # ---- GuideLLM
-    def _guidellm(self, res: ToolRun, wd: str, sim: Sim, conc: int, dur: float, out_len: int) -> None:
+    def _guidellm(self, res: ToolRun, wd: str, sim: Sim, conc: int, dur: float, out_len: int, match: bool) -> None:
         out = os.path.join(wd, "benchmarks.json")
         scenario = {"spec": {
             "backend": {"kind": "openai_http", "target": sim.base, "model": MODEL,
@@ -498,13 +483,23 @@ class Runner:
                         "worker_processes": (b.get("scheduler_state") or {}).get("num_processes")}
         reqs = b.get("requests") or {}
         ok_reqs = reqs.get("successful", []) if isinstance(reqs, dict) else []
+        # GuideLLM's TTFT covers the successful requests whose [request start, first token] overlaps the
+        # benchmark's window (GenerativeMetrics: first_token_requests); its sample list holds a few more
+        t0, t1 = _num(b.get("start_time")), _num(b.get("end_time"))
         seqs = set()
         for r in ok_reqs:
             mm = _SIM_ID.search(str(r.get("response_id") or ""))
+            timings = (r.get("info") or {}).get("timings") or {}
+            first = _num(timings.get("first_token_iteration"))
+            start = _num(r.get("request_start_time"))
+            if t0 is not None and t1 is not None and first is not None and start is not None:
+                if first < t0 or start > t1:
+                    continue
             if mm:
                 seqs.add(int(mm.group(1)))
+        res.reported["ttft_count"] = ttft.get("count")
         stats = sim.stats()
-        if seqs:
+        if seqs and match:
             res.sim = sim_summary(stats, seqs)
             res.matched_by = f"response id (benchmarks.json), {len(seqs)} requests"
         else:
@@ -666,9 +661,11 @@ def collect_notes(cfg: Config, runs: list[ToolRun]) -> list[str]:
         if not r.ok:
             continue
         rep, sim = r.reported, r.sim
-        text = (f"{tag}: {_f(rep.get('requests'), 0)} requests reported, sim {sim.get('completed')} completed "
+        text = (f"{tag}: {_f(rep.get('requests'), 0)} requests reported, sim {_f(sim.get('completed'), 0)} completed "
                 f"({r.matched_by}); tool duration {_f(rep.get('duration_s'), 2)} s, sim span "
                 f"{_f(sim.get('span_s'), 2)} s")
+        if rep.get("ttft_count") is not None and rep.get("ttft_count") != rep.get("requests"):
+            text += f", the tool's TTFT covers {_f(rep['ttft_count'], 0)} of them"
         if rep.get("incomplete"):
             text += f", {rep['incomplete']} incomplete (cancelled at the end)"
         if rep.get("failed"):
@@ -783,7 +780,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = build_rows(cfg, tools, runner.runs)
     print()
     print_table(cfg, rows, versions,
-                f"LLM client: podium vs AIPerf vs GuideLLM, one sim ({'quick' if cfg.quick else 'full'}: "
+                f"LLM client: {' vs '.join(tools)}, one sim ({'quick' if cfg.quick else 'full'}: "
                 f"{cfg.duration_s:g} s client-limit runs, {cfg.ttft_duration_s:g} s TTFT runs; {os.cpu_count()} CPUs)")
     if loadgen and loadgen.get("ttft_mean_ms") is not None:
         print(f"podium LoadGen Server (Poisson, {cfg.loadgen_qps:g} QPS, {cfg.ttft_duration_s:g} s, same timed sim): "

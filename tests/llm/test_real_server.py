@@ -81,11 +81,11 @@ def test_singlestream_and_server_with_token_latencies_end_valid(server, tmp_path
     url, model = server
     ss = _run(tmp_path / "ss", url, model, "SingleStream", duration_s=3.0)
     perf = ss.performance.performance
-    assert ss.performance.valid, perf.invalid_reasons()
+    assert ss.performance.valid, perf.invalid_reasons
     assert perf.tokens is not None and perf.tokens.first_token_percentiles[0.5] > 0
     rec = json.loads((ss.output / "performance" / "podium" / "podium_result.json").read_text())["llm"]
     assert rec["failed_requests"] == 0 and rec["token_count_source"] == "tokenizer"
     # the early stopping of a Server run with token latencies needs about 460 queries at the 99th percentile
     sv = _run(tmp_path / "sv", url, model, "Server", duration_s=1.0, target_qps=20.0, query_count=470)
-    assert sv.performance.valid, sv.performance.performance.invalid_reasons()
+    assert sv.performance.valid, sv.performance.performance.invalid_reasons
     assert sv.performance.performance.tokens.tpot_percentiles[0.99] < 100e6

@@ -219,9 +219,12 @@ class SimServer:
                                                           "podium_sim": rec}).encode() + b"\n\n")
             await resp.write(b"data: [DONE]\n\n")
             await resp.write_eof()
-        except (ConnectionResetError, asyncio.CancelledError):
+        except asyncio.CancelledError:  # the client went away mid-stream: a record, no traceback
             self._record(seq, t_recv, 0, sent, d, "client-gone")
             raise
+        except (ConnectionResetError, ConnectionError):
+            self._record(seq, t_recv, 0, sent, d, "client-gone")
+            return resp
         finally:
             self.active -= 1
             if slots is not None:
@@ -341,9 +344,11 @@ class RunningSim:
 
 class SimProcess:
     """``podium serve --llm sim`` in a child process (the server's event loop then shares no GIL with the
-    client under test): ``url``, ``requests()`` (the server's per-request records), ``stop()``."""
+    client under test): ``url``, ``requests()`` (the server's per-request records), ``stop()``. Its output is
+    read all the time (``tail``, and ``log_path`` when given), so the child never blocks on a full pipe."""
 
-    def __init__(self, args: list[str], host: str = "127.0.0.1", start_timeout_s: float = 30.0) -> None:
+    def __init__(self, args: list[str], host: str = "127.0.0.1", start_timeout_s: float = 30.0,
+                 log_path: str | None = None) -> None:
         import re
         import subprocess
         import sys
@@ -359,11 +364,30 @@ class SimProcess:
             m = re.search(r"openai\+http://([^:]+):(\d+)", line)
             if m:
                 self.url = f"openai+http://{m.group(1)}:{m.group(2)}"
+                import threading
+
+                # keep reading what the child prints (its logs): a full pipe would stop the server
+                self.tail: list[str] = []
+                self.log_path = log_path
+                threading.Thread(target=self._drain, name="podium-sim-output", daemon=True).start()
                 return
             if not line and self.proc.poll() is not None:
                 break
         self.stop()
         raise PodiumError(f"podium serve --llm sim did not start: {line.strip() or 'no output'}")
+
+    def _drain(self) -> None:
+        """The child's output: the last 50 lines in ``tail``, and all of it in ``log_path`` when given."""
+        assert self.proc.stdout is not None
+        fh = open(self.log_path, "w", encoding="utf-8") if self.log_path else None
+        try:
+            for line in self.proc.stdout:
+                self.tail = (self.tail + [line])[-50:]
+                if fh is not None:
+                    fh.write(line)
+        finally:
+            if fh is not None:
+                fh.close()
 
     def requests(self) -> list[dict[str, Any]]:
         return list(self.stats()["requests"])
