@@ -217,17 +217,20 @@ def _line(p: dict[str, Any]) -> str:
 
 
 def _table(console: Console, summary: dict[str, Any]) -> None:
+    """The points in 80 columns: load, requests, failed, tokens/s, tokens/s per user, TTFT p50/p90, TPOT p90,
+    goodput, and a mark on the Pareto front."""
     t = Table(title=summary.get("title"))
-    for col in ("point", "req", "failed", "tok/s", "tok/s/user", "TTFT p50", "TTFT p90", "TPOT p90", "goodput",
-                "front"):
-        t.add_column(col, justify="right")
+    for col in ("load", "req", "fail", "tok/s", "tok/s/u", "TTFT50", "TTFT90", "TPOT90", "good", "P"):
+        t.add_column(col, justify="right", no_wrap=True)
     for p in summary["points"]:
         ttft, tpot = p.get("ttft_ms") or {}, p.get("tpot_ms") or {}
         t.add_row(f"{'c=' if p['mode'] == 'concurrency' else ''}{p['value']:g}{'/s' if p['mode'] == 'rate' else ''}",
-                  str(p.get("requests")), str(p.get("failed")), f"{p.get('system_tps') or 0:,.1f}",
-                  "—" if p.get("tps_per_user") is None else f"{p['tps_per_user']:,.2f}",
+                  str(p.get("requests")), str(p.get("failed")), f"{p.get('system_tps') or 0:,.0f}",
+                  "—" if p.get("tps_per_user") is None else f"{p['tps_per_user']:,.1f}",
                   "—" if ttft.get("p50") is None else f"{ttft['p50']:,.1f}",
                   "—" if ttft.get("p90") is None else f"{ttft['p90']:,.1f}",
                   "—" if tpot.get("p90") is None else f"{tpot['p90']:,.2f}",
-                  "—" if p.get("goodput") is None else f"{100 * p['goodput']:.1f} %", "●" if p.get("pareto") else "")
+                  "—" if p.get("goodput") is None else f"{100 * p['goodput']:.0f}%", "●" if p.get("pareto") else "")
     console.print(t)
+    console.print("[dim]times in ms; tok/s/u = tokens/s per user (1000 / TPOT p90); good = goodput; P = Pareto "
+                  "front[/]")
