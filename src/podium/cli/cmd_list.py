@@ -31,7 +31,7 @@ def benchmarks_table() -> Table:
     short = {"SingleStream": "SS", "MultiStream": "MS", "Server": "Srv", "Offline": "Off"}
     t = narrow_table("Benchmarks", caption_justify="left", caption=(
         "SS SingleStream, MS MultiStream, Srv Server, Off Offline. needs: model = --model-path FILE, "
-        "build = podium build-model, data = --data-dir DIR. synthetic = --synthetic runs performance only "
+        "build = podium build-model, data = --data-dir DIR, server = an OpenAI-compatible LLM server. synthetic = --synthetic runs performance only "
         "without the files; random-W = random weights (accuracy meaningless). rounds: the MLPerf rounds that "
         "have it (--round; default v6.1), any = podium's own."))
     from podium.benchmarks.rounds import PODIUM_ONLY, rounds_with
@@ -39,7 +39,12 @@ def benchmarks_table() -> Table:
     for col in ("name", "conf", "scenarios", "rounds", "needs", "status"):
         t.add_column(col, no_wrap=col != "status", overflow="fold" if col == "status" else "ellipsis")
     for b in list_benchmarks():
-        needs = []
+        needs: list[str] = []
+        if b.needs_remote_sut:  # the model is a server's: nothing to build or fetch here
+            rounds = "6.0 6.1"
+            t.add_row(b.name, b.conf_model, " ".join(short.get(x, x) for x in b.scenarios), rounds, "server",
+                      "--sut-url openai+http://")
+            continue
         try:
             default = b.default_model_path()
             if not (default is not None and default.is_file()):
