@@ -36,7 +36,7 @@ def test_list_fits_80_columns(capsys):
         assert b.conf_model in row.split()
         short = {"SingleStream": "SS", "MultiStream": "MS", "Server": "Srv", "Offline": "Off"}
         assert " ".join(short[s] for s in b.scenarios) in row  # every scenario on the benchmark's line
-        assert re.search(r"\b(ready|synthetic|needs files)\b", row)
+        assert re.search(r"\b(ready|synthetic|needs files|needs a server)\b", row)
 
 
 def test_results_table_fits_80_columns(report_runs, store_path, capsys):

@@ -43,7 +43,7 @@ def benchmarks_table() -> Table:
         if b.needs_remote_sut:  # the model is a server's: nothing to build or fetch here
             rounds = "6.0 6.1"
             t.add_row(b.name, b.conf_model, " ".join(short.get(x, x) for x in b.scenarios), rounds, "server",
-                      "--sut-url openai+http://")
+                      "needs a server")
             continue
         try:
             default = b.default_model_path()
