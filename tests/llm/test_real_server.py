@@ -71,7 +71,7 @@ def server(tmp_path_factory):
 
 def _run(tmp_path: Path, url: str, model: Path, scenario: str, **kw):
     req = RunRequest(benchmark="llm", scenario=scenario, sut_urls=(url,), output=str(tmp_path / "out"), round="v6.1",
-                     benchmark_options={"num_prompts": 64, "input_len": "8", "output_len": "4",
+                     benchmark_options={"num_prompts": 64, "input_len": "8", "output_len": "3",
                                         "tokenizer": str(model / "tokenizer.json")},
                      sut_timeout_s=30.0, completion_timeout_s=60.0, **kw)
     return run_benchmark(req, provider=provider_for(req))
@@ -86,6 +86,6 @@ def test_singlestream_and_server_with_token_latencies_end_valid(server, tmp_path
     rec = json.loads((ss.output / "performance" / "podium" / "podium_result.json").read_text())["llm"]
     assert rec["failed_requests"] == 0 and rec["token_count_source"] == "tokenizer"
     # the early stopping of a Server run with token latencies needs about 460 queries at the 99th percentile
-    sv = _run(tmp_path / "sv", url, model, "Server", duration_s=1.0, target_qps=20.0, query_count=470)
+    sv = _run(tmp_path / "sv", url, model, "Server", duration_s=1.0, target_qps=40.0, query_count=470)
     assert sv.performance.valid, sv.performance.performance.invalid_reasons
     assert sv.performance.performance.tokens.tpot_percentiles[0.99] < 100e6
