@@ -25,7 +25,7 @@ class BackendEntry:
 
 
 _REGISTRY: dict[str, BackendEntry] = {}
-_ALIASES = {"ort": "onnxruntime", "onnx": "onnxruntime"}
+_ALIASES = {"ort": "onnxruntime", "onnx": "onnxruntime", "ov": "openvino", "pytorch": "torch"}
 
 
 def register_backend(entry: BackendEntry) -> None:
@@ -72,3 +72,7 @@ def get_backend(name: str, **options: Any) -> Backend:
 
 register_backend(BackendEntry("onnxruntime", "podium.backends.onnxruntime_backend:OnnxRuntimeBackend",
                               requires="onnxruntime"))
+register_backend(BackendEntry("openvino", "podium.backends.openvino_backend:OpenVinoBackend", requires="openvino",
+                              extra="openvino"))
+register_backend(BackendEntry("torch", "podium.backends.torch_backend:TorchBackend", requires="torch",
+                              extra="torch"))

@@ -1,0 +1,130 @@
+"""The PyTorch and OpenVINO backends against ONNX Runtime: the same small model, the same inputs, outputs
+within a stated tolerance; their one-line errors for a missing extra, a wrong file and a missing device."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from podium.backends import get_backend
+from podium.backends.base import BackendError
+
+TOL = 1e-4  # float32 kernels of different libraries: the same maths in another order
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from tests.backends.torch_net import Net
+
+    torch.manual_seed(0)
+    net = Net().eval()
+    d = tmp_path_factory.mktemp("models")
+    x = torch.zeros(2, 1, 8, 8)
+    torch.onnx.export(net, (x,), str(d / "m.onnx"), input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
+    torch.jit.trace(net, x).save(str(d / "m.pt"))
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.export.save(torch.export.export(net, (x,), dynamic_shapes={"input": {0: batch}}), str(d / "m.pt2"))
+    torch.save(net, d / "eager.pth")
+    return d
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return np.random.default_rng(0).standard_normal((5, 1, 8, 8), dtype=np.float32)
+
+
+def _ort(models, x):
+    return get_backend("onnxruntime").load(str(models / "m.onnx")).run(x)[0]
+
+
+@pytest.mark.parametrize("file,options", [("m.pt", {}), ("m.pt2", {}), ("eager.pth", {"allow_pickle": "true"}),
+                                          ("m.pt", {"channels_last": "true", "threads": "1"})])
+def test_torch_formats_match_onnxruntime(models, inputs, file, options):
+    be = get_backend("torch", **options).load(str(models / file))
+    got = be.run(inputs)[0]
+    assert got.shape == (5, 10)
+    np.testing.assert_allclose(got, _ort(models, inputs), atol=TOL, rtol=TOL)
+    cfg = be.config()
+    assert cfg["backend"] == "torch" and cfg["device"] == "cpu" and cfg["precision"] == "float32"
+    assert be.inputs[0].name == "input"
+
+
+def test_torch_bf16_autocast_is_close_and_labelled(models, inputs):
+    be = get_backend("torch", autocast="bf16").load(str(models / "m.pt"))
+    got = be.run(inputs)[0]
+    assert got.dtype == np.float32 and be.config()["precision"] == "bfloat16"
+    np.testing.assert_allclose(got, _ort(models, inputs), atol=0.1, rtol=0.05)  # bf16 keeps 8 bits of mantissa
+
+
+@pytest.mark.slow
+def test_torch_compile_matches_onnxruntime(models, inputs):
+    be = get_backend("torch", compile="default").load(str(models / "m.pt2"))
+    np.testing.assert_allclose(be.run(inputs)[0], _ort(models, inputs), atol=TOL, rtol=TOL)
+    assert be.config()["compile"] == "default"
+
+
+def test_torch_errors_are_one_line(models, tmp_path):
+    with pytest.raises(BackendError, match=r"not ONNX; run ONNX models with --backend onnxruntime or openvino"):
+        get_backend("torch").load(str(models / "m.onnx"))
+    with pytest.raises(BackendError, match=r"loads only with --backend-option allow_pickle=true"):
+        get_backend("torch").load(str(models / "eager.pth"))
+    with pytest.raises(BackendError, match=r"no CUDA device"):
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+        get_backend("torch", device="cuda")
+    with pytest.raises(BackendError, match="fp16 autocast needs a CUDA device"):
+        get_backend("torch", autocast="fp16")
+
+
+def test_openvino_reads_onnx_and_ir_and_matches(models, inputs, tmp_path):
+    ov = pytest.importorskip("openvino")
+    be = get_backend("openvino").load(str(models / "m.onnx"))
+    np.testing.assert_allclose(be.run(inputs)[0], _ort(models, inputs), atol=TOL, rtol=TOL)
+    # IR files keep float32 weights only when asked: save_model compresses them to fp16 by default
+    ov.save_model(ov.convert_model(str(models / "m.onnx")), str(tmp_path / "m.xml"), compress_to_fp16=False)
+    ir = get_backend("openvino", hint="latency", num_requests="3").load(str(tmp_path / "m.xml"))
+    np.testing.assert_allclose(ir.run(inputs)[0], _ort(models, inputs), atol=TOL, rtol=TOL)
+    cfg = ir.config()
+    assert cfg["device"] == "CPU" and cfg["hint"] == "latency" and cfg["requests"] == 3
+    assert "f32" in cfg["inference_precision_hint"] or "float32" in cfg["inference_precision_hint"]
+
+
+def test_openvino_runs_from_many_threads_at_once(models, inputs):
+    pytest.importorskip("openvino")
+    from concurrent.futures import ThreadPoolExecutor
+
+    be = get_backend("openvino", num_requests="2").load(str(models / "m.onnx"))
+    want = _ort(models, inputs)
+    with ThreadPoolExecutor(6) as pool:
+        outs = list(pool.map(lambda _: be.run(inputs)[0], range(24)))
+    for o in outs:
+        np.testing.assert_allclose(o, want, atol=TOL, rtol=TOL)
+
+
+def test_openvino_errors_are_one_line(models, tmp_path):
+    pytest.importorskip("openvino")
+    with pytest.raises(BackendError, match=r"'NPU' is not available here \(OpenVINO sees: CPU"):
+        get_backend("openvino", device="NPU")
+    (tmp_path / "x.txt").write_text("x")
+    with pytest.raises(BackendError, match=r"reads ONNX \(.onnx\) and OpenVINO IR \(.xml\)"):
+        get_backend("openvino").load(str(tmp_path / "x.txt"))
+    with pytest.raises(BackendError, match="hint: expected one of latency"):
+        get_backend("openvino", hint="fast")
+
+
+def test_a_missing_extra_names_what_to_install(monkeypatch):
+    from podium.backends import registry
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(registry.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "openvino" else real(name, *a))
+    assert registry.available_backends()["openvino"] == "not installed: pip install podium[openvino]"
+    with pytest.raises(BackendError, match=r"backend 'openvino': not installed: pip install podium\[openvino\]"):
+        get_backend("openvino")
