@@ -1,6 +1,11 @@
 """The backend registry: name → backend class, imported lazily so a missing optional library costs nothing.
 
 ``available_backends()`` reports, for each known backend, "ok" or how to install what it needs.
+
+Plugins: an installed distribution adds backends through the entry-point group ``podium.backends``, each entry
+``NAME = "package.module:Class"`` naming a ``podium.backends.Backend`` subclass (or a factory returning one)
+that takes its options as keyword arguments; no change to podium is needed. Plugins are read once, on the first
+use of the registry; one that cannot be loaded is listed with the reason, never breaks podium.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ class BackendEntry:
     factory: str | Callable[..., Backend]
     requires: str  # top-level module the backend needs, checked without importing it
     extra: str | None = None  # pip extra that installs it, for the "not installed" hint
+    #: the distribution (name and version) that added it through the ``podium.backends`` entry points
+    plugin: str | None = None
 
 
 _REGISTRY: dict[str, BackendEntry] = {}
@@ -33,6 +40,31 @@ def register_backend(entry: BackendEntry) -> None:
     _REGISTRY[entry.name] = entry
 
 
+PLUGIN_GROUP = "podium.backends"
+_plugins_read = False
+
+
+def _read_plugins() -> None:
+    """Register the backends installed distributions declare (once)."""
+    global _plugins_read
+    if _plugins_read:
+        return
+    _plugins_read = True
+    from importlib.metadata import entry_points
+
+    try:
+        eps = list(entry_points(group=PLUGIN_GROUP))
+    except Exception:  # broken metadata of some installed distribution must not break podium
+        return
+    for ep in eps:
+        name = ep.name.lower()
+        if name in _REGISTRY and _REGISTRY[name].plugin is None:
+            continue  # a plugin cannot replace a built-in backend
+        dist = getattr(ep, "dist", None)
+        label = f"{dist.name} {dist.version}" if dist is not None else ep.value
+        _REGISTRY[name] = BackendEntry(name, ep.value, requires=ep.value.split(":")[0].split(".")[0], plugin=label)
+
+
 def _installed(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -42,10 +74,11 @@ def _installed(module: str) -> bool:
 
 def available_backends() -> dict[str, str]:
     """``{name: "ok" | "not installed: pip install podium[extra]"}`` for every registered backend."""
+    _read_plugins()
     status: dict[str, str] = {}
     for name, entry in sorted(_REGISTRY.items()):
         if _installed(entry.requires):
-            status[name] = "ok"
+            status[name] = "ok" if entry.plugin is None else f"ok (plugin: {entry.plugin})"
         else:
             hint = f"podium[{entry.extra}]" if entry.extra else entry.requires
             status[name] = f"not installed: pip install {hint}"
@@ -54,6 +87,7 @@ def available_backends() -> dict[str, str]:
 
 def get_backend(name: str, **options: Any) -> Backend:
     """A new, unloaded backend called ``name`` built with ``options``; call ``.load(path)`` next."""
+    _read_plugins()
     key = _ALIASES.get(name.lower(), name.lower())
     entry = _REGISTRY.get(key)
     if entry is None:
@@ -63,11 +97,27 @@ def get_backend(name: str, **options: Any) -> Backend:
     factory = entry.factory
     if isinstance(factory, str):
         module_name, _, attr = factory.partition(":")
-        factory = getattr(importlib.import_module(module_name), attr)
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except Exception as exc:
+            if entry.plugin is None:
+                raise
+            raise BackendError(f"backend {key!r} (plugin {entry.plugin}): cannot load {entry.factory} "
+                               f"({type(exc).__name__}: {exc})") from None
     try:
-        return factory(**options)
+        backend = factory(**options)
     except TypeError as exc:  # an option name the backend does not take
         raise BackendError(f"backend {key!r}: bad option ({exc})") from None
+    if not isinstance(backend, Backend):
+        raise BackendError(f"backend {key!r}: {entry.factory} made a {type(backend).__name__}, not a "
+                           "podium.backends.Backend")
+    return backend
+
+
+def backend_entries() -> list[BackendEntry]:
+    """Every registered backend, built-in and plugin, by name."""
+    _read_plugins()
+    return [e for _, e in sorted(_REGISTRY.items())]
 
 
 register_backend(BackendEntry("onnxruntime", "podium.backends.onnxruntime_backend:OnnxRuntimeBackend",

@@ -38,9 +38,15 @@ class LocalSession:
                          measure_batch=not (scenario is Scenario.Offline or min_runs < 3))
 
     def record_info(self, stage: Stage) -> dict[str, Any]:
-        version = getattr(self.model, "version", getattr(getattr(self.model, "backend", None), "version", None))
+        backend = self.model if hasattr(self.model, "config") else getattr(self.model, "backend", None)
+        version = getattr(backend, "version", None)
+        try:  # the backend's own account: library version, device, precision, threads ...
+            config = backend.config() if backend is not None and hasattr(backend, "config") else {}
+        except Exception as exc:  # a plugin's config() must not lose the run
+            config = {"error": f"config() raised {type(exc).__name__}: {exc}"}
         stage("hashing model")
-        return {"backend": {"name": self.backend, "options": self.backend_options, "version": version},
+        return {"backend": {"name": self.backend, "options": self.backend_options, "version": version,
+                            "config": config},
                 "model": {"path": str(self.model_path), "sha256": model_sha256(self.model_path)},
                 "harness": {"batching": dataclasses.asdict(self.policy)}}
 
