@@ -11,26 +11,15 @@ from pathlib import Path
 
 import pytest
 
-PLUGIN = '''
-"""A vendor runtime for podium (here: ONNX Runtime under another name, counting its batches)."""
-from podium.backends.onnxruntime_backend import OnnxRuntimeBackend
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-class EchoBackend(OnnxRuntimeBackend):
-    name = "echo-ort"
+def _readme_plugin() -> str:
+    """The complete minimal plugin README shows: the test installs exactly that code."""
+    text = README.read_text(encoding="utf-8")
+    code = text[text.index("# myaccel_podium/__init__.py"):]
+    return code[:code.index("```")]
 
-    def __init__(self, greeting="hi", **options):
-        super().__init__(**options)
-        self.greeting = greeting
-        self.batches = 0
-
-    def run(self, batch):
-        self.batches += 1
-        return super().run(batch)
-
-    def config(self):
-        return {**super().config(), "backend": self.name, "greeting": self.greeting}
-'''
 
 PYPROJECT = '''
 [build-system]
@@ -38,20 +27,20 @@ requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "podium-echo-backend"
+name = "myaccel-podium"
 version = "0.1.0"
 
 [project.entry-points."podium.backends"]
-echo-ort = "podium_echo_backend:EchoBackend"
-broken = "podium_echo_backend.nowhere:Nothing"
+myaccel = "myaccel_podium:MyAccelBackend"
+broken = "myaccel_podium.nowhere:Nothing"
 '''
 
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("plugin-src")
-    (src / "podium_echo_backend").mkdir()
-    (src / "podium_echo_backend" / "__init__.py").write_text(PLUGIN)
+    (src / "myaccel_podium").mkdir()
+    (src / "myaccel_podium" / "__init__.py").write_text(_readme_plugin())
     (src / "pyproject.toml").write_text(PYPROJECT)
     site = tmp_path_factory.mktemp("plugin-site")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
@@ -69,21 +58,21 @@ def _podium(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[st
 def test_podium_list_shows_plugins_and_their_status(plugin_site, tmp_path):
     out = _podium(plugin_site, "list", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("echo-ort"))
-    assert "ok (plugin: podium-echo-backend 0.1.0)" in line
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("myaccel"))
+    assert "ok (plugin: myaccel-podium 0.1.0)" in line
 
 
 def test_podium_run_through_the_plugin(plugin_site, tmp_path):
-    out = _podium(plugin_site, "run", "--backend", "echo-ort", "--backend-option", "greeting=hello",
+    out = _podium(plugin_site, "run", "--backend", "myaccel", "--backend-option", "device=7",
                   "--mode", "performance", "--duration", "0.5", "--output", "res", cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     rec = json.loads(next((tmp_path / "res").glob("*/performance/podium/podium_result.json")).read_text())
-    assert rec["backend"]["name"] == "echo-ort" and rec["backend"]["options"] == {"greeting": "hello"}
-    assert rec["backend"]["config"]["greeting"] == "hello" and rec["backend"]["config"]["providers"]
+    assert rec["backend"]["name"] == "myaccel" and rec["backend"]["options"] == {"device": "7"}
+    assert rec["backend"]["config"] == {"backend": "myaccel", "version": rec["backend"]["version"], "device": "7",
+                                        "precision": "fp32"}
 
 
 def test_a_broken_plugin_is_one_line(plugin_site, tmp_path):
     out = _podium(plugin_site, "run", "--backend", "broken", "--duration", "0.5", "--output", "res", cwd=tmp_path)
     assert out.returncode != 0
-    assert "backend 'broken' (plugin podium-echo-backend 0.1.0): cannot load podium_echo_backend.nowhere:Nothing" \
-        in out.stderr
+    assert "backend 'broken' (plugin myaccel-podium 0.1.0): cannot load myaccel_podium.nowhere:Nothing" in out.stderr
