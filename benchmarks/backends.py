@@ -33,6 +33,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from _completions import Completions  # noqa: E402  (benchmarks/, the script's folder)
+
 from podium.backends import Backend, get_backend
 from podium.benchmarks import ArrayQSL
 from podium.harness import BackendSUT
@@ -118,23 +120,6 @@ def export(name: str, model: Any, example: tuple[Any, ...], names: list[str], ou
 
 
 # ---- measuring ---------------------------------------------------------------------------------------------
-class _Counter:
-    def __init__(self, expect: int) -> None:
-        self.expect, self.count, self.done, self._lock = expect, 0, threading.Event(), threading.Lock()
-
-    def complete(self, responses: Any, t_ns: int | None = None) -> None:
-        self._add(len(responses))
-
-    def complete_ids(self, ids: np.ndarray, data: Any = None, n_tokens: Any = None) -> None:
-        self._add(len(ids))
-
-    def _add(self, n: int) -> None:
-        with self._lock:
-            self.count += n
-            if self.count >= self.expect:
-                self.done.set()
-
-
 def _post(outputs: list[np.ndarray]) -> list[bytes]:
     first = outputs[0].reshape(len(outputs[0]), -1)
     raw = first.argmax(axis=1).astype("<i4").tobytes()
@@ -154,7 +139,7 @@ def offline(backend: Backend, qsl: ArrayQSL, n: int, batch: int, workers: int, r
         return time.perf_counter() - t
 
     def harness() -> float:
-        c = _Counter(n)
+        c = Completions(n)
         sut.bind(c.complete, c.complete_ids)
         t = time.perf_counter()
         sut.issue_arrays(np.arange(1, n + 1, dtype=np.int64), idx)

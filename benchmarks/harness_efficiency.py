@@ -27,31 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from _completions import Completions  # noqa: E402  (benchmarks/, the script's folder)
+
 from podium.backends import Backend, get_backend
 from podium.benchmarks import ArrayQSL, get_benchmark
 from podium.harness import BackendSUT
-
-
-class _Counter:
-    """Cheapest possible stand-in for the engine: counts completions, signals when all N are in."""
-
-    def __init__(self, expect: int) -> None:
-        self.expect = expect
-        self.count = 0
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-
-    def complete(self, responses: Any) -> None:
-        self._add(len(responses))
-
-    def complete_ids(self, ids: np.ndarray, data: Any = None) -> None:
-        self._add(len(ids))
-
-    def _add(self, n: int) -> None:
-        with self._lock:
-            self.count += n
-            if self.count >= self.expect:
-                self.done.set()
 
 
 def measure(label: str, backend: Backend, qsl: ArrayQSL, postprocess: Callable[[list[np.ndarray]], list[bytes]],
@@ -88,7 +68,7 @@ def measure(label: str, backend: Backend, qsl: ArrayQSL, postprocess: Callable[[
 
     def podium_pass(sut: BackendSUT) -> Callable[[], float]:
         def run() -> float:
-            counter = _Counter(n)
+            counter = Completions(n)
             sut.bind(counter.complete, counter.complete_ids)
             t = time.perf_counter()
             sut.issue_arrays(ids, indices)

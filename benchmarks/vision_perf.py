@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from _completions import Completions  # noqa: E402  (benchmarks/, the script's folder)
+
 from podium.backends import get_backend
 from podium.benchmarks import register
 from podium.benchmarks.resnet import ResNetBenchmark
@@ -40,25 +42,6 @@ from podium.benchmarks.vision.benchmark import VisionBenchmark
 from podium.harness import BackendSUT
 
 BENCHMARKS: dict[str, type[VisionBenchmark]] = {"resnet": ResNetBenchmark, "retinanet": RetinaNetBenchmark}
-
-
-class _Completions:
-    """Counts completions for the harness pass and signals when all N are in."""
-
-    def __init__(self, expect: int) -> None:
-        self.expect, self.count, self.done, self._lock = expect, 0, threading.Event(), threading.Lock()
-
-    def complete(self, responses: Any) -> None:
-        self._add(len(responses))
-
-    def complete_ids(self, ids: np.ndarray, data: Any = None) -> None:
-        self._add(len(ids))
-
-    def _add(self, n: int) -> None:
-        with self._lock:
-            self.count += n
-            if self.count >= self.expect:
-                self.done.set()
 
 
 def harness_efficiency(threads: int, samples: int, batch: int, workers: list[int], repeats: int,
@@ -80,7 +63,7 @@ def harness_efficiency(threads: int, samples: int, batch: int, workers: list[int
         return time.perf_counter() - t
 
     def through(sut: BackendSUT) -> float:
-        sink = _Completions(samples)
+        sink = Completions(samples)
         sut.bind(sink.complete, sink.complete_ids)
         t = time.perf_counter()
         sut.issue_arrays(ids, indices)
