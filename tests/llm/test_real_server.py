@@ -37,14 +37,15 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     model = tmp_path_factory.mktemp("tiny-llama") / "model"
-    subprocess.run([PY, str(Path(__file__).with_name("tiny_hf_model.py")), str(model)], check=True, timeout=300,
-                   capture_output=True)
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    code = ("import sys; from transformers.cli.transformers import main; "
+    # one interpreter builds the model and serves it: torch and transformers import once
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import tiny_hf_model; "
+            f"from pathlib import Path; tiny_hf_model.build(Path({str(model)!r})); "
+            "from transformers.cli.transformers import main; "
             f"sys.argv = ['transformers', 'serve', {str(model)!r}, '--host', '127.0.0.1', '--port', '{port}', "
             "'--device', 'cpu']; main()")
-    log = open(model.parent / "serve.log", "w")
+    log = open(model.parent / "serve.log", "w")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen([PY, "-c", code], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
