@@ -15,6 +15,16 @@ from podium.providers import provider_for
 from podium.suite import RunRequest, run_benchmark
 
 
+@pytest.fixture(scope="module")
+def truth_sim():
+    """The timed sim the truth tests share: TTFT 300 ms, TPOT 20 ms, 16 tokens."""
+    from podium.llm.sim_server import SimProcess
+
+    sim = SimProcess(["--ttft-ms", "300", "--tpot-ms", "20", "--output-len", "16"])
+    yield sim
+    sim.stop()
+
+
 @pytest.fixture
 def sim_factory():
     sims: list[RunningSim] = []
@@ -46,10 +56,10 @@ def _close(measured_ns: float, truth_ms: float) -> bool:
 
 
 @pytest.mark.parametrize("scenario", ["SingleStream", "Server"])
-def test_token_latencies_match_the_servers_truth(tmp_path, sim_process, scenario):
-    sim = sim_process("--ttft-ms", "300", "--tpot-ms", "20", "--output-len", "16")
+def test_token_latencies_match_the_servers_truth(tmp_path, truth_sim, scenario):
+    sim = truth_sim
     kw = {"target_qps": 20.0} if scenario == "Server" else {"expected_latency_ms": 600.0}
-    out = _run(tmp_path, sim.url, scenario, benchmark_options={"num_prompts": 64}, duration_s=3.0, **kw)
+    out = _run(tmp_path, sim.url, scenario, benchmark_options={"num_prompts": 64}, duration_s=2.5, **kw)
     tok = out.performance.performance.tokens
     rec = _record(out)["llm"]
     assert rec["failed_requests"] == 0 and rec["requests"] > 3
@@ -122,8 +132,8 @@ def test_llm_needs_a_server_and_a_current_round(tmp_path, sim_factory):
             provider=provider_for(RunRequest(benchmark="llm", sut_urls=(sim.url,))))
 
 
-def test_two_client_processes_share_the_load_and_keep_the_timing(tmp_path, sim_process):
-    sim = sim_process("--ttft-ms", "300", "--tpot-ms", "20", "--output-len", "16")
+def test_two_client_processes_share_the_load_and_keep_the_timing(tmp_path, truth_sim):
+    sim = truth_sim
     out = _run(tmp_path, sim.url, "Server", target_qps=20.0, duration_s=2.0, sut_client_processes=2,
                benchmark_options={"num_prompts": 64})
     rec = _record(out)["llm"]
