@@ -20,6 +20,12 @@ class BackendError(PodiumError):
     """A model file or backend option the user gave cannot be used (missing, corrupt, unsupported)."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an inference library's (often multi-line) error, at most 300 characters."""
+    text = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    return text[0][:300] if text else type(exc).__name__
+
+
 #: One dimension of a tensor shape: a fixed size, or a name / None for a dynamic (e.g. batch) dimension.
 Dim = int | str | None
 

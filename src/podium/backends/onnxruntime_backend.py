@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.backends.base import Backend, BackendError, Batch, TensorSpec
+from podium.backends.base import Backend, BackendError, Batch, TensorSpec, first_line
 from podium.backends.options import as_int, as_str_list
 
 #: ONNX element type strings as ONNX Runtime reports them → numpy dtypes.
@@ -125,7 +125,7 @@ class OnnxRuntimeBackend(Backend):
         except BackendError:
             raise
         except Exception as exc:  # ONNX Runtime raises its own pybind exception types (InvalidProtobuf, Fail…)
-            raise BackendError(f"{path}: not a loadable ONNX model ({_first_line(exc)})") from None
+            raise BackendError(f"{path}: not a loadable ONNX model ({first_line(exc)})") from None
         self._session = session
         self.model_path = path
         self._inputs = [_spec(a) for a in session.get_inputs()]
@@ -157,7 +157,7 @@ class OnnxRuntimeBackend(Backend):
         try:
             return session.run(None, feed)
         except Exception as exc:
-            raise BackendError(f"{self.model_path}: inference failed ({_first_line(exc)})") from None
+            raise BackendError(f"{self.model_path}: inference failed ({first_line(exc)})") from None
 
     def config(self) -> dict[str, Any]:
         return {
@@ -184,8 +184,3 @@ def _spec(arg: Any) -> TensorSpec:
     dtype = _ORT_TYPES.get(arg.type, np.dtype(object))
     shape = tuple(d if isinstance(d, int) else (d or None) for d in (arg.shape or ()))
     return TensorSpec(name=arg.name, dtype=dtype, shape=shape)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.backends.base import Backend, BackendError, Batch, TensorSpec
+from podium.backends.base import Backend, BackendError, Batch, TensorSpec, first_line
 from podium.backends.options import as_int
 
 _HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT", "cumulative_throughput": "CUMULATIVE_THROUGHPUT"}
@@ -90,7 +90,7 @@ class OpenVinoBackend(Backend):
             model = self.core.read_model(str(path))
             compiled = self.core.compile_model(model, self.device, config)
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses with long multi-line texts
-            raise BackendError(f"{path}: OpenVINO cannot compile it for {self.device} ({_first_line(exc)})") from None
+            raise BackendError(f"{path}: OpenVINO cannot compile it for {self.device} ({first_line(exc)})") from None
         self._compiled = compiled
         self.model_path = path
         self._inputs = [_spec(p, i) for i, p in enumerate(compiled.inputs)]
@@ -128,7 +128,7 @@ class OpenVinoBackend(Backend):
         except BackendError:
             raise
         except Exception as exc:
-            raise BackendError(f"{self.model_path}: inference failed ({_first_line(exc)})") from None
+            raise BackendError(f"{self.model_path}: inference failed ({first_line(exc)})") from None
         finally:
             self._pool.put(request)
 
@@ -169,8 +169,3 @@ def _spec(port: Any, index: int) -> TensorSpec:
         dtype = np.dtype(object)
     shape = tuple(d.get_length() if d.is_static else None for d in port.get_partial_shape())
     return TensorSpec(name=name, dtype=dtype, shape=shape)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-    return text[0][:300] if text else type(exc).__name__

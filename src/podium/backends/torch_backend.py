@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from podium.backends.base import Backend, BackendError, Batch, TensorSpec
+from podium.backends.base import Backend, BackendError, Batch, TensorSpec, first_line
 from podium.backends.options import as_int
 
 _AUTOCAST = {"none": None, "off": None, "bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16",
@@ -101,13 +101,13 @@ class TorchBackend(Backend):
                 names = [s.arg.name for s in program.graph_signature.input_specs
                          if s.kind == torch.export.graph_signature.InputKind.USER_INPUT]
             except Exception as exc:
-                raise BackendError(f"{path}: not a torch.export program ({_first_line(exc)})") from None
+                raise BackendError(f"{path}: not a torch.export program ({first_line(exc)})") from None
         else:
             try:
                 module, self.format = torch.jit.load(str(path), map_location=self.device), "torchscript"
                 names = [a.name for a in module.forward.schema.arguments[1:]]
             except Exception as exc:
-                errors.append(_first_line(exc))
+                errors.append(first_line(exc))
                 if not self.allow_pickle:
                     raise BackendError(f"{path}: not a TorchScript file ({errors[0]}); a pickled nn.Module loads "
                                        "only with --backend-option allow_pickle=true (it runs code from the file: "
@@ -115,7 +115,7 @@ class TorchBackend(Backend):
                 try:
                     module = torch.load(str(path), map_location=self.device, weights_only=False)
                 except Exception as exc2:
-                    raise BackendError(f"{path}: not a PyTorch model file ({_first_line(exc2)})") from None
+                    raise BackendError(f"{path}: not a PyTorch model file ({first_line(exc2)})") from None
                 if not isinstance(module, torch.nn.Module):
                     raise BackendError(f"{path}: holds a {type(module).__name__}, not an nn.Module (a state dict "
                                        "needs its model class: save the whole module, TorchScript or torch.export)")
@@ -131,7 +131,7 @@ class TorchBackend(Backend):
             try:
                 module = torch.compile(module, mode=None if self.compile == "default" else self.compile)
             except Exception as exc:
-                raise BackendError(f"{path}: torch.compile failed ({_first_line(exc)})") from None
+                raise BackendError(f"{path}: torch.compile failed ({first_line(exc)})") from None
         self._module = module
         self.model_path = path
         self._inputs = [TensorSpec(n, self.input_dtype, (None,)) for n in names]
@@ -179,7 +179,7 @@ class TorchBackend(Backend):
                 else:
                     out = module(*args)
         except Exception as exc:
-            raise BackendError(f"{self.model_path}: inference failed ({_first_line(exc)})") from None
+            raise BackendError(f"{self.model_path}: inference failed ({first_line(exc)})") from None
         return [_numpy(t) for t in _flatten(out)]
 
     def config(self) -> dict[str, Any]:
@@ -221,8 +221,3 @@ def _numpy(t: Any) -> np.ndarray:
     if t.dtype in (torch.bfloat16, torch.float16):
         t = t.float()  # numpy has no bfloat16; results leave the backend as float32
     return t.cpu().numpy()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-    return text[0][:300] if text else type(exc).__name__

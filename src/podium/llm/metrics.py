@@ -76,7 +76,8 @@ def parse_slo(text: str | None) -> SLO:
     return SLO(vals.get("ttft"), vals.get("tpot"), vals.get("e2e"))
 
 
-def _pct(values: Sequence[float]) -> dict[str, float] | None:
+def percentiles(values: Sequence[float]) -> dict[str, float] | None:
+    """p50/p90/p99 and mean of ``values`` (None when empty)."""
     if not values:
         return None
     a = np.asarray(values, dtype=np.float64)
@@ -88,9 +89,9 @@ def point_figures(requests: Sequence[RequestTiming], duration_s: float, slo: SLO
     """The figures of one load point (see the module docstring)."""
     good = [r for r in requests if r.ok]
     tokens = sum(r.output_tokens for r in good)
-    ttft = _pct([r.ttft_ms for r in good if r.ttft_ms is not None])
-    tpot = _pct([r.tpot_ms for r in good if r.tpot_ms is not None])
-    e2e = _pct([r.e2e_ms for r in good if r.e2e_ms is not None])
+    ttft = percentiles([r.ttft_ms for r in good if r.ttft_ms is not None])
+    tpot = percentiles([r.tpot_ms for r in good if r.tpot_ms is not None])
+    e2e = percentiles([r.e2e_ms for r in good if r.e2e_ms is not None])
     dur = max(duration_s, 1e-9)
     out: dict[str, Any] = {
         "requests": len(requests), "failed": len(requests) - len(good), "duration_s": duration_s,

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from podium.llm.client import EndpointStats, StreamingClient, StreamResult
-from podium.llm.metrics import RequestTiming
+from podium.llm.metrics import RequestTiming, percentiles
 from podium.llm.workers import ClientWorkers
 from podium.loadgen import first_token_complete
 from podium.loadgen.types import BaseSUT, QuerySample, QuerySampleResponse
@@ -205,8 +205,4 @@ class OpenAISUT(BaseSUT):
 
 def percentiles_ms(values_ns: Sequence[int] | Sequence[float], scale: float = 1e-6) -> dict[str, float] | None:
     """p50/p90/p99 and mean of ``values_ns`` in ms (None when empty)."""
-    if not len(values_ns):
-        return None
-    a = np.asarray(values_ns, dtype=np.float64) * scale
-    return {"p50": float(np.percentile(a, 50)), "p90": float(np.percentile(a, 90)),
-            "p99": float(np.percentile(a, 99)), "mean": float(a.mean())}
+    return percentiles((np.asarray(values_ns, dtype=np.float64) * scale).tolist())
